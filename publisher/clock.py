@@ -1,0 +1,44 @@
+"""Time as a collaborator, so tests decide what "now" is and never sleep for real."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+class FakeClock:
+    """A clock that only moves when told to; `sleep` advances it and records the wait."""
+
+    def __init__(self, start: datetime | None = None, on_sleep: Callable[[float], None] | None = None):
+        self._now = start or datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+        self.sleeps: list[float] = []
+        self._on_sleep = on_sleep
+
+    def now(self) -> datetime:
+        return self._now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self._now += timedelta(seconds=max(seconds, 0))
+        if self._on_sleep:
+            self._on_sleep(seconds)
+
+    def advance(self, seconds: float) -> None:
+        self._now += timedelta(seconds=seconds)

@@ -1,0 +1,170 @@
+"""publish.toml -> a frozen Config; every problem reported at once with its line."""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+import tomllib
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from publisher.errors import InvalidInput, Problem
+from publisher.models import Frozen, Visibility
+
+LOOPBACK_HOSTS = {"localhost"}
+MASTODON_MIME_TYPES = (
+    "image/jpeg", "image/png", "image/gif", "image/heic", "image/heif", "image/webp", "image/avif",
+    "video/webm", "video/mp4", "video/quicktime", "video/ogg",
+    "audio/wave", "audio/wav", "audio/x-wav", "audio/ogg", "audio/mpeg", "audio/mp3", "audio/mp4",
+    "audio/webm", "audio/flac", "audio/aac", "audio/3gpp",
+)
+
+
+class PublishSection(Frozen):
+    posts: str = "posts"
+    templates: str = "templates"
+    template: str = "default.txt.j2"
+    state: str = "publish.state.json"
+    require_alt_text: bool = True
+    schedule: Literal["native", "ci"] = "native"
+    max_change_share: float = Field(0.3, ge=0.0, le=1.0)
+
+
+class Defaults(Frozen):
+    visibility: Visibility = "public"
+    language: str | None = "en"
+    sensitive: bool = False
+
+
+class Limits(Frozen):
+    """What the server accepts; Mastodon's defaults unless publish.toml (or the instance) says otherwise."""
+
+    max_characters: int = Field(500, gt=0)
+    max_media_attachments: int = Field(4, gt=0)
+    characters_reserved_per_url: int = Field(23, ge=0)
+    image_size_limit: int = Field(16 * 1024 * 1024, gt=0)
+    video_size_limit: int = Field(99 * 1024 * 1024, gt=0)
+    description_limit: int = Field(1500, gt=0)
+    supported_mime_types: tuple[str, ...] = MASTODON_MIME_TYPES
+
+
+class Account(Frozen):
+    instance: str
+    token_env: str = "MASTODON_TOKEN"
+
+    @field_validator("instance")
+    @classmethod
+    def _https_unless_loopback(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be a URL like https://mastodon.example")
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            raise ValueError("must use https (plain http is allowed only for 127.0.0.1, localhost, [::1])")
+        return value.rstrip("/")
+
+    @field_validator("token_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError("must be the NAME of an environment variable, not the token itself")
+        return value
+
+
+class Config(Frozen):
+    publish: PublishSection = PublishSection()
+    defaults: Defaults = Defaults()
+    limits: Limits = Limits()
+    accounts: dict[str, Account]
+    root: Path = Path(".")
+
+    @model_validator(mode="after")
+    def _at_least_one_account(self) -> Config:
+        if not self.accounts:
+            raise ValueError("at least one [accounts.NAME] table is required")
+        return self
+
+    @property
+    def default_account(self) -> str:
+        return next(iter(self.accounts))
+
+    def path(self, relative: str) -> Path:
+        return self.root / relative
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate publish.toml; the folder holding it is the repository root."""
+    shown = path.name
+    if not path.is_file():
+        raise InvalidInput([Problem(shown, None, "", "config file not found", "run `publish init`, or pass --config")])
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput([Problem(shown, _toml_line(exc), "", f"not valid TOML: {exc}")]) from None
+    try:
+        return Config.model_validate({**raw, "root": path.resolve().parent})
+    except ValidationError as exc:
+        raise InvalidInput(config_problems(exc, shown, text)) from None
+
+
+def config_problems(exc: ValidationError, shown: str, text: str) -> list[Problem]:
+    return [_config_problem(error, shown, text) for error in exc.errors()]
+
+
+def _config_problem(error, shown: str, text: str) -> Problem:
+    loc = [str(part) for part in error["loc"]]
+    field = ".".join(loc)
+    hint = ""
+    if error["type"] == "extra_forbidden":
+        hint = _unknown_key_hint(loc)
+        message = "unknown key"
+    else:
+        message = error["msg"].removeprefix("Value error, ")
+    return Problem(shown, _key_line(text, loc), field, message, hint)
+
+
+def _unknown_key_hint(loc: list[str]) -> str:
+    sections = {
+        "publish": PublishSection.model_fields,
+        "defaults": Defaults.model_fields,
+        "accounts": Account.model_fields,
+        "limits": Limits.model_fields,
+    }
+    known = sections.get(loc[0], Config.model_fields) if len(loc) > 1 else Config.model_fields
+    known = [name for name in known if name != "root"]
+    close = difflib.get_close_matches(loc[-1], known, n=1)
+    return f"did you mean {close[0]!r}?" if close else "known keys: " + ", ".join(known)
+
+
+def _key_line(text: str, loc: list[str]) -> int | None:
+    """Best-effort line of the key a problem is about (tomllib keeps no positions)."""
+    key = loc[-1] if loc else ""
+    table = ".".join(loc[:-1])
+    in_table = not table
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_table = stripped.strip("[] ") == table or stripped.strip("[] ") == ".".join(loc)
+            if stripped.strip("[] ") == ".".join(loc):
+                return number
+        elif in_table and re.match(rf"{re.escape(key)}\s*=", stripped):
+            return number
+    return None
+
+
+def _toml_line(exc: tomllib.TOMLDecodeError) -> int | None:
+    match = re.search(r"line (\d+)", str(exc))
+    return int(match.group(1)) if match else None

@@ -1,0 +1,103 @@
+"""The library's own exceptions. Only the CLI turns them into messages and exit codes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+EXIT_OK = 0
+EXIT_PUBLISH_FAILED = 1
+EXIT_INVALID = 2
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the user's input, located as precisely as we can."""
+
+    path: str
+    line: int | None
+    field: str
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        text = f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        return f"{text} (hint: {self.hint})" if self.hint else text
+
+
+class PublishError(Exception):
+    """Base of every error the library raises on purpose."""
+
+    exit_code = EXIT_PUBLISH_FAILED
+
+
+class InvalidInput(PublishError):
+    """Posts, templates, config or state are invalid; nothing was sent."""
+
+    exit_code = EXIT_INVALID
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = tuple(sorted(problems, key=lambda p: (p.path, p.line or 0, p.field)))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class MissingToken(PublishError):
+    exit_code = EXIT_INVALID
+
+    def __init__(self, variable: str, account: str):
+        self.variable = variable
+        super().__init__(
+            f"account {account!r}: environment variable {variable} is not set or empty "
+            f"(hint: export {variable}=<access token>, or store it as a CI secret)"
+        )
+
+
+class LockTimeout(PublishError):
+    exit_code = EXIT_PUBLISH_FAILED
+
+
+class ApiError(PublishError):
+    """The server (or the network in between) refused or failed a request."""
+
+    def __init__(self, message: str, *, status: int | None = None, method: str = "", path: str = ""):
+        self.status = status
+        self.method = method
+        self.path = path
+        self.server_message = message
+        where = f"{method} {path}: " if method else ""
+        code = f"HTTP {status}: " if status else ""
+        super().__init__(f"{where}{code}{message}")
+
+
+class AuthError(ApiError):
+    """401 or 403: the token is wrong, revoked or lacks a scope."""
+
+
+class NotFound(ApiError):
+    """404."""
+
+
+class Unprocessable(ApiError):
+    """400 or 422: the server rejected the content; retrying cannot help."""
+
+
+class RateLimited(ApiError):
+    """429, with the moment the limit resets when the server announced it."""
+
+    def __init__(self, message: str, *, reset_at: datetime | None = None, **kwargs):
+        self.reset_at = reset_at
+        super().__init__(message, **kwargs)
+
+
+class ServerError(ApiError):
+    """5xx: the outcome of a write is unknown."""
+
+
+class NetworkError(ApiError):
+    """Connection refused, reset or timed out: the outcome of a write is unknown."""
+
+
+class MediaProcessingFailed(ApiError):
+    """The server could not process an uploaded file, even after a re-upload."""

@@ -1,0 +1,345 @@
+"""The one place that talks HTTP: auth, User-Agent, timeouts, rate-limit pacing, errors, retries.
+
+Everything that leaves this module (exception messages, log lines, reprs) has the token censored.
+"""
+
+from __future__ import annotations
+
+import json as json_module
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from publisher import __version__
+from publisher.clock import Clock
+from publisher.errors import (
+    ApiError,
+    AuthError,
+    NetworkError,
+    NotFound,
+    RateLimited,
+    ServerError,
+    Unprocessable,
+)
+from publisher.retry import RESET_MARGIN_SECONDS, RetryPolicy, call_with_retry, iso_utc
+
+log = logging.getLogger(__name__)
+
+REDACTED = "***"
+CONNECT_TIMEOUT_CAP = 10.0
+TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+STATUS_ERRORS: Mapping[int, type[ApiError]] = {
+    400: Unprocessable,
+    401: AuthError,
+    403: AuthError,
+    404: NotFound,
+    422: Unprocessable,
+}
+MEDIA_UPLOAD_PATH = re.compile(r"^/api/v\d+/media/?$")
+STATUS_PATH = re.compile(r"^/api/v1/statuses(/[^/]+)?/?$")
+HTML_TITLE = re.compile(r"<title>\s*([^<]{1,80}?)\s*</title>", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: dict[str, str]  # names lower-cased
+    body: Any  # parsed JSON, or None when the body is empty or not JSON
+    text: str
+
+
+def redact(text: str, token: str | None) -> str:
+    """`text` with the token, alone or as a bearer credential, replaced by ***."""
+    if not token:
+        return text
+    return text.replace(f"Bearer {token}", REDACTED).replace(token, REDACTED)
+
+
+class SecretFilter(logging.Filter):
+    """Belt and braces for log handlers: blank anything that looks like a bearer credential."""
+
+    PATTERN = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "earer" in message:
+            record.msg, record.args = self.PATTERN.sub(r"\1" + REDACTED, message), None
+        return True
+
+
+def parse_iso8601(value: str) -> datetime:
+    """An aware UTC datetime from ISO 8601 as Mastodon writes it ('Z', optional microseconds)."""
+    moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def rate_limit_family(method: str, path: str) -> str:
+    """The server-side limit a request counts against (Mastodon's rack-attack / RateLimiter families)."""
+    if method == "POST" and MEDIA_UPLOAD_PATH.match(path):
+        return "media"
+    if STATUS_PATH.match(path) and method in ("POST", "PUT"):
+        return "statuses"
+    if STATUS_PATH.match(path) and method == "DELETE":
+        return "deletes"
+    return "requests"
+
+
+def reset_from_headers(headers: Mapping[str, str], now: datetime) -> datetime | None:
+    """When a limit resets: Retry-After (seconds or HTTP-date) if given, else X-RateLimit-Reset."""
+    # Retry-After is the instruction for this very answer; X-RateLimit-Reset may describe another window.
+    retry_after = _parse_retry_after(headers, now)
+    return retry_after or _parse_ratelimit_reset(headers.get("x-ratelimit-reset"))
+
+
+def _parse_ratelimit_reset(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parse_iso8601(value)
+    except ValueError:
+        return None
+
+
+def _parse_retry_after(headers: Mapping[str, str], now: datetime) -> datetime | None:
+    value = (headers.get("retry-after") or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return now + timedelta(seconds=int(value))
+    try:
+        return parsedate_to_datetime(value).astimezone(UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def server_message(response: Response) -> str:
+    """The server's own words, or a description of a body that has none (proxy HTML, empty)."""
+    body = response.body
+    if isinstance(body, dict) and body.get("error"):
+        description = body.get("error_description")
+        return f"{body['error']}: {description}" if description else str(body["error"])
+    if not response.text.strip():
+        return "empty body"
+    if body is None:
+        title = HTML_TITLE.search(response.text)
+        return "non-JSON body from a proxy" + (f" ({title.group(1)})" if title else "")
+    return json_module.dumps(body)[:200]
+
+
+class RateLimitTracker:
+    """Remembers the last X-RateLimit-Remaining/Reset seen per family, to wait instead of hitting 429."""
+
+    def __init__(self) -> None:
+        self._limits: dict[str, tuple[int, datetime]] = {}
+
+    def remember(self, family: str, headers: Mapping[str, str]) -> None:
+        remaining = headers.get("x-ratelimit-remaining", "")
+        reset_at = _parse_ratelimit_reset(headers.get("x-ratelimit-reset"))
+        if remaining.strip().isdigit() and reset_at is not None:
+            self._limits[family] = (int(remaining), reset_at)
+
+    def exhausted_until(self, family: str, now: datetime) -> datetime | None:
+        """The reset to wait for, when the family (or the general budget) has nothing left."""
+        waits = []
+        for name in {family, "requests"}:
+            remaining, reset_at = self._limits.get(name, (1, now))
+            if remaining <= 0 and reset_at > now:
+                waits.append(reset_at)
+        return max(waits) if waits else None
+
+
+class HttpClient:
+    """A keep-alive session against one server, with the token held back from every output."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        *,
+        clock: Clock,
+        timeout: float = 30.0,
+        session: requests.Session | None = None,
+        retry: RetryPolicy | None = None,
+        user_agent: str = f"publish/{__version__}",
+    ):
+        self.base_url = base_url.rstrip("/")
+        self._token = token or None
+        self._clock = clock
+        self._timeout = (min(timeout, CONNECT_TIMEOUT_CAP), timeout)
+        self._session = session or requests.Session()
+        self._retry = retry or RetryPolicy()
+        self._user_agent = user_agent
+        self._limits = RateLimitTracker()
+
+    def __repr__(self) -> str:
+        token = REDACTED if self._token else None
+        return f"HttpClient(base_url={self.base_url!r}, token={token!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def redact(self, text: str) -> str:
+        return redact(text, self._token)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        json: Any = None,
+        files: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        retry: bool = True,
+        auth: bool = True,
+    ) -> Response:
+        """Send one logical request, retried under the policy unless `retry=False`; raise ApiError kinds."""
+        method = method.upper()
+        options = {"params": params, "data": data, "json": json, "files": files}
+        send_headers = self._headers(headers, auth)
+        start_positions = _file_positions(files)
+
+        def attempt() -> Response:
+            _rewind(start_positions)
+            return self._send_once(method, path, options, send_headers)
+
+        label = f"{method} {_path_only(path)}"
+        return call_with_retry(attempt, policy=self._retry, clock=self._clock, enabled=retry, label=label)
+
+    def _headers(self, extra: Mapping[str, str] | None, auth: bool) -> dict[str, str]:
+        headers = {"User-Agent": self._user_agent, "Accept": "application/json"}
+        if auth and self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        headers.update(extra or {})
+        return headers
+
+    def _send_once(
+        self, method: str, path: str, options: dict[str, Any], headers: dict[str, str]
+    ) -> Response:
+        family = rate_limit_family(method, _path_only(path))
+        self._pace(family)
+        raw = self._transport(method, path, options, headers)
+        response = _to_response(raw)
+        self._limits.remember(family, response.headers)
+        elapsed_ms = raw.elapsed.total_seconds() * 1000
+        log.debug("%s %s -> %s (%.0f ms)", method, _path_only(path), response.status, elapsed_ms)
+        if response.status >= 300:
+            raise self._error_for(method, path, response)
+        return response
+
+    def _pace(self, family: str) -> None:
+        now = self._clock.now()
+        reset_at = self._limits.exhausted_until(family, now)
+        if reset_at is None:
+            return
+        log.info("rate limit %r exhausted; waiting until %s", family, iso_utc(reset_at))
+        self._clock.sleep((reset_at - now).total_seconds() + RESET_MARGIN_SECONDS)
+
+    def _transport(
+        self, method: str, path: str, options: dict[str, Any], headers: dict[str, str]
+    ) -> requests.Response:
+        try:
+            return self._session.request(
+                method,
+                self.base_url + path,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+                **options,
+            )
+        except TRANSPORT_ERRORS as exc:
+            log.debug("%s %s -> %s", method, _path_only(path), type(exc).__name__)
+            raise NetworkError(
+                self.redact(_describe_transport_error(exc, self._timeout[1])),
+                method=method,
+                path=self.redact(_path_only(path)),
+            ) from exc
+
+    def _error_for(self, method: str, path: str, response: Response) -> ApiError:
+        message = self.redact(server_message(response))
+        safe_path = self.redact(_path_only(path))
+        where: dict[str, Any] = {"status": response.status, "method": method, "path": safe_path}
+        if 300 <= response.status < 400:
+            return ApiError(self.redact(_redirect_message(response)), **where)
+        if response.status == 429:
+            reset_at = reset_from_headers(response.headers, self._clock.now())
+            resets = f" (limit resets at {iso_utc(reset_at)})" if reset_at else ""
+            return RateLimited(message + resets, reset_at=reset_at, **where)
+        if response.status >= 500:
+            return ServerError(message, **where)
+        return STATUS_ERRORS.get(response.status, ApiError)(message, **where)
+
+
+def _path_only(path: str) -> str:
+    return path.split("?", 1)[0]
+
+
+def _to_response(raw: requests.Response) -> Response:
+    text = raw.text
+    return Response(
+        status=raw.status_code,
+        headers={name.lower(): value for name, value in raw.headers.items()},
+        body=_parse_json(text),
+        text=text,
+    )
+
+
+def _parse_json(text: str) -> Any:
+    if not text.strip():
+        return None
+    try:
+        return json_module.loads(text)
+    except ValueError:
+        return None
+
+
+def _redirect_message(response: Response) -> str:
+    location = response.headers.get("location", "")
+    host = urlsplit(location).netloc or "the same host"
+    return f"redirect to {host} refused (not followed, so the token is never sent elsewhere)"
+
+
+def _describe_transport_error(exc: Exception, read_timeout: float) -> str:
+    # The library's own text embeds the full URL with its query string: classify it, never repeat it.
+    text = str(exc)
+    if isinstance(exc, requests.ConnectTimeout):
+        return "could not connect (timed out)"
+    if isinstance(exc, requests.Timeout):
+        return f"no answer within {read_timeout:g} s (read timeout)"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "connection dropped while reading the answer"
+    if "Connection refused" in text:
+        return "connection refused"
+    if "RemoteDisconnected" in text or "Connection aborted" in text:
+        return "connection closed before an answer came"
+    return f"connection failed ({type(exc).__name__})"
+
+
+def _file_positions(files: Mapping[str, Any] | None) -> list[tuple[Any, int]]:
+    """Each seekable file handle of a multipart body with where it starts."""
+    positions = []
+    for spec in (files or {}).values():
+        handle = spec[1] if isinstance(spec, tuple) else spec
+        if hasattr(handle, "seek") and hasattr(handle, "tell"):
+            positions.append((handle, handle.tell()))
+    return positions
+
+
+def _rewind(positions: list[tuple[Any, int]]) -> None:
+    """Put streamed files back where they started, so a retried upload sends the whole file again."""
+    for handle, position in positions:
+        handle.seek(position)

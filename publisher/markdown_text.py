@@ -1,0 +1,125 @@
+"""Markdown post body -> plain text for a Mastodon status (Mastodon does not render Markdown)."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
+
+__all__ = ["markdown_to_text"]
+
+# CommonMark + ~~strikethrough~~; linkify stays off so bare URLs are left exactly as typed.
+_MARKDOWN = MarkdownIt("commonmark").enable("strikethrough")
+_RULE = "———"
+_INDENT = "  "
+
+
+def markdown_to_text(source: str) -> str:
+    """Render a Markdown body as readable plain text: markup dropped, structure kept in lines."""
+    text = _Renderer().blocks(SyntaxTreeNode(_MARKDOWN.parse(source)).children)
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
+
+
+class _Renderer:
+    """One method per node type; block methods return text without a trailing newline."""
+
+    def blocks(self, nodes: list[SyntaxTreeNode]) -> str:
+        return _join(nodes, [self.node(node) for node in nodes])
+
+    def node(self, node: SyntaxTreeNode) -> str:
+        handler = getattr(self, f"_{node.type}", None)
+        if handler is not None:
+            return handler(node)
+        return self.inline(node) if node.children else node.content
+
+    def inline(self, node: SyntaxTreeNode) -> str:
+        return "".join(self.node(child) for child in node.children)
+
+    # Blocks
+
+    def _paragraph(self, node: SyntaxTreeNode) -> str:
+        return self.inline(node.children[0]) if node.children else ""
+
+    _heading = _paragraph
+
+    def _blockquote(self, node: SyntaxTreeNode) -> str:
+        body = self.blocks(node.children)
+        return "\n".join(f"> {line}" if line else ">" for line in body.split("\n"))
+
+    def _bullet_list(self, node: SyntaxTreeNode) -> str:
+        return self._list(node, ["- "] * len(node.children))
+
+    def _ordered_list(self, node: SyntaxTreeNode) -> str:
+        start = int(node.attrs.get("start", 1))
+        markers = [f"{start + i}{item.markup} " for i, item in enumerate(node.children)]
+        return self._list(node, markers)
+
+    def _list(self, node: SyntaxTreeNode, markers: list[str]) -> str:
+        items = [self._item(item, marker) for item, marker in zip(node.children, markers, strict=True)]
+        return _join(node.children, items)
+
+    def _item(self, item: SyntaxTreeNode, marker: str) -> str:
+        first, *rest = self.blocks(item.children).split("\n")
+        return "\n".join([marker + first, *(_INDENT + line if line else "" for line in rest)])
+
+    def _fence(self, node: SyntaxTreeNode) -> str:
+        return node.content.rstrip("\n")
+
+    _code_block = _html_block = _fence
+
+    def _hr(self, node: SyntaxTreeNode) -> str:
+        return _RULE
+
+    # Inlines
+
+    def _softbreak(self, node: SyntaxTreeNode) -> str:
+        return "\n"
+
+    _hardbreak = _softbreak
+
+    def _code_inline(self, node: SyntaxTreeNode) -> str:
+        return node.content
+
+    _html_inline = _text = _code_inline
+
+    def _link(self, node: SyntaxTreeNode) -> str:
+        text = self.inline(node)
+        if node.markup == "autolink":  # <https://...>: keep it as typed
+            return text
+        return _with_url(text, node.attrs["href"])
+
+    def _image(self, node: SyntaxTreeNode) -> str:
+        return _with_url(self.inline(node), node.attrs["src"])
+
+
+def _with_url(text: str, href: object) -> str:
+    """'text URL', or the URL alone when the text is empty or already is the URL."""
+    url = _MARKDOWN.normalizeLinkText(str(href))  # undo percent-encoding: show the URL as written
+    return url if text in ("", url) else f"{text} {url}"
+
+
+def _join(nodes: list[SyntaxTreeNode], texts: list[str]) -> str:
+    parts = texts[:1]
+    for (previous, node), text in zip(pairwise(nodes), texts[1:], strict=True):
+        parts += [_separator(previous, node), text]
+    return "".join(parts)
+
+
+def _separator(previous: SyntaxTreeNode, node: SyntaxTreeNode) -> str:
+    """Keep the author's layout: blocks typed on adjacent lines (a list right under its intro line,
+    tight list items) stay on adjacent lines; a blank line anywhere in between, or a heading, gives
+    one blank line."""
+    adjacent = _end_line(previous) == _start_line(node)
+    return "\n" if adjacent and "heading" not in (previous.type, node.type) else "\n\n"
+
+
+def _start_line(node: SyntaxTreeNode) -> int:
+    return node.map[0] if node.map else -1
+
+
+def _end_line(node: SyntaxTreeNode) -> int:
+    # Containers' line ranges can take in trailing blank lines; their last leaf block's cannot.
+    while node.children and node.children[-1].map:
+        node = node.children[-1]
+    return node.map[1] if node.map else -2

@@ -1,0 +1,263 @@
+"""The Mastodon endpoints the publisher uses, as typed calls over the one HttpClient."""
+
+from __future__ import annotations
+
+import logging
+import pathlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from publisher.clock import Clock
+from publisher.errors import MediaProcessingFailed, NotFound, Unprocessable
+from publisher.http import HttpClient, parse_iso8601
+from publisher.models import DesiredStatus
+from publisher.retry import iso_utc
+
+log = logging.getLogger(__name__)
+
+MEDIA_POLL_FIRST_DELAY = 1.0
+MEDIA_POLL_MAX_DELAY = 10.0
+NOT_READY_WAIT_SECONDS = 2.0
+NOT_READY_MESSAGE = "not finished processing"
+
+
+@dataclass(frozen=True)
+class Media:
+    id: str
+    url: str | None
+    processed: bool
+
+
+@dataclass(frozen=True)
+class Status:
+    id: str
+    url: str | None
+    created_at: datetime | None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class ScheduledStatus:
+    id: str
+    scheduled_at: datetime | None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    username: str
+    acct: str
+
+
+def status_params(
+    desired: DesiredStatus,
+    media_ids: list[str],
+    *,
+    in_reply_to_id: str | None = None,
+    scheduled_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The JSON body of POST /api/v1/statuses; visibility, sensitive and language always explicit."""
+    params: dict[str, Any] = {
+        "status": desired.text,
+        "media_ids": list(media_ids),
+        "spoiler_text": desired.spoiler_text,
+        "visibility": desired.visibility,
+        "sensitive": desired.sensitive,
+        "language": desired.language,
+    }
+    if in_reply_to_id is not None:
+        params["in_reply_to_id"] = in_reply_to_id
+    if desired.poll is not None:
+        params["poll"] = {
+            "options": list(desired.poll.options),
+            "expires_in": desired.poll.expires_in,
+            "multiple": desired.poll.multiple,
+            "hide_totals": desired.poll.hide_totals,
+        }
+    if scheduled_at is not None:
+        params["scheduled_at"] = iso_utc(scheduled_at.astimezone(UTC))
+    return params
+
+
+def _timestamp(value: Any) -> datetime | None:
+    return parse_iso8601(value) if isinstance(value, str) and value else None
+
+
+def _media(body: dict[str, Any]) -> Media:
+    url = body.get("url")
+    return Media(id=str(body["id"]), url=url, processed=url is not None)
+
+
+def parse_status(body: dict[str, Any]) -> Status:
+    return Status(
+        id=str(body["id"]), url=body.get("url"), created_at=_timestamp(body.get("created_at")), raw=body
+    )
+
+
+def _scheduled(body: dict[str, Any]) -> ScheduledStatus:
+    return ScheduledStatus(id=str(body["id"]), scheduled_at=_timestamp(body.get("scheduled_at")), raw=body)
+
+
+def _status_or_scheduled(body: dict[str, Any]) -> Status | ScheduledStatus:
+    # A scheduled_at in the past is ignored and the status published at once: look at what came back.
+    if "scheduled_at" in body and "params" in body:
+        return _scheduled(body)
+    return parse_status(body)
+
+
+class MastodonClient:
+    def __init__(
+        self,
+        http: HttpClient,
+        clock: Clock,
+        *,
+        processing_deadline: float = 600.0,
+        not_ready_retries: int = 8,
+    ):
+        self._http = http
+        self._clock = clock
+        self._processing_deadline = processing_deadline
+        self._not_ready_retries = not_ready_retries
+
+    # -- media -------------------------------------------------------------------------------------
+
+    def upload_media(
+        self, path: pathlib.Path, *, mime_type: str, description: str | None, focus: str | None
+    ) -> Media:
+        """POST /api/v2/media, streaming the file; `processed` is decided on `url`, not the status code."""
+        fields = {name: value for name, value in (("description", description), ("focus", focus)) if value}
+        with path.open("rb") as handle:
+            files = {"file": (path.name, handle, mime_type)}
+            response = self._http.request("POST", "/api/v2/media", data=fields, files=files)
+        media = _media(response.body)
+        log.debug("uploaded %s as media %s (processed: %s)", path.name, media.id, media.processed)
+        return media
+
+    def wait_until_processed(self, media_id: str) -> Media:
+        """Poll until the server has processed the media; MediaProcessingFailed on failure or deadline."""
+        media = self._await_media(media_id)
+        if media is None:
+            raise MediaProcessingFailed(
+                f"the server could not process media {media_id}",
+                status=422,
+                method="GET",
+                path=_media_path(media_id),
+            )
+        return media
+
+    def upload_processed(
+        self, path: pathlib.Path, *, mime_type: str, description: str | None, focus: str | None
+    ) -> Media:
+        """Upload and wait for processing; a file the server fails to process is uploaded once more."""
+        for attempt in (1, 2):
+            media = self.upload_media(path, mime_type=mime_type, description=description, focus=focus)
+            ready = media if media.processed else self._await_media(media.id)
+            if ready is not None:
+                return ready
+            log.warning("server failed to process %s (media %s, upload %d of 2)", path, media.id, attempt)
+        raise MediaProcessingFailed(
+            f"the server could not process {path} ({mime_type}), even after a re-upload; "
+            "check that the file is valid and within the server's limits",
+            status=422,
+            method="POST",
+            path="/api/v2/media",
+        )
+
+    def _await_media(self, media_id: str) -> Media | None:
+        """The processed media, or None when the server reports that processing failed."""
+        deadline = self._clock.now().timestamp() + self._processing_deadline
+        delay = MEDIA_POLL_FIRST_DELAY
+        while True:
+            try:
+                response = self._http.request("GET", _media_path(media_id))
+            except Unprocessable:
+                return None
+            body = response.body if isinstance(response.body, dict) else {}
+            if response.status == 200 and body.get("url") is not None:
+                return _media(response.body)
+            self._sleep_before_next_poll(media_id, delay, deadline)
+            delay = min(delay * 2, MEDIA_POLL_MAX_DELAY)
+
+    def _sleep_before_next_poll(self, media_id: str, delay: float, deadline: float) -> None:
+        left = deadline - self._clock.now().timestamp()
+        if left <= 0:
+            raise MediaProcessingFailed(
+                f"media {media_id} still processing after {self._processing_deadline:g} s",
+                method="GET",
+                path=_media_path(media_id),
+            )
+        log.debug("media %s still processing; next poll in %g s", media_id, min(delay, left))
+        self._clock.sleep(min(delay, left))
+
+    # -- statuses ----------------------------------------------------------------------------------
+
+    def create_status(self, params: dict[str, Any], *, idempotency_key: str) -> Status | ScheduledStatus:
+        """POST /api/v1/statuses as JSON; every retry carries the same Idempotency-Key."""
+        headers = {"Idempotency-Key": idempotency_key}
+        not_ready_waits = 0
+        while True:
+            try:
+                response = self._http.request("POST", "/api/v1/statuses", json=params, headers=headers)
+                return _status_or_scheduled(response.body)
+            except Unprocessable as exc:
+                if NOT_READY_MESSAGE not in exc.server_message or not_ready_waits >= self._not_ready_retries:
+                    raise
+            not_ready_waits += 1
+            log.info("attached media not processed yet; posting again in %g s", NOT_READY_WAIT_SECONDS)
+            self._clock.sleep(NOT_READY_WAIT_SECONDS)
+
+    def edit_status(self, status_id: str, params: dict[str, Any]) -> Status:
+        """PUT the full new state: any field left out is cleared by the server."""
+        response = self._http.request("PUT", f"/api/v1/statuses/{status_id}", json=params)
+        return parse_status(response.body)
+
+    def delete_status(self, status_id: str) -> dict[str, Any]:
+        """The deleted status, with its source text. NotFound may mean an earlier try succeeded."""
+        return self._http.request("DELETE", f"/api/v1/statuses/{status_id}").body
+
+    def get_status(self, status_id: str) -> Status:
+        return parse_status(self._http.request("GET", f"/api/v1/statuses/{status_id}").body)
+
+    def status_source(self, status_id: str) -> dict[str, Any]:
+        """GET /api/v1/statuses/:id/source: the plain text and spoiler as they were sent."""
+        return self._http.request("GET", f"/api/v1/statuses/{status_id}/source").body
+
+    def account_statuses(self, account_id: str, *, limit: int = 40, max_id: str | None = None) -> list[dict]:
+        params: dict[str, Any] = {"limit": limit}
+        if max_id is not None:
+            params["max_id"] = max_id
+        return self._http.request("GET", f"/api/v1/accounts/{account_id}/statuses", params=params).body
+
+    # -- scheduled statuses ------------------------------------------------------------------------
+
+    def scheduled_statuses(self) -> list[dict]:
+        return self._http.request("GET", "/api/v1/scheduled_statuses").body
+
+    def reschedule(self, scheduled_id: str, scheduled_at: datetime) -> ScheduledStatus:
+        body = {"scheduled_at": iso_utc(scheduled_at.astimezone(UTC))}
+        return _scheduled(
+            self._http.request("PUT", f"/api/v1/scheduled_statuses/{scheduled_id}", json=body).body
+        )
+
+    def delete_scheduled(self, scheduled_id: str) -> None:
+        self._http.request("DELETE", f"/api/v1/scheduled_statuses/{scheduled_id}")
+
+    # -- account and instance ----------------------------------------------------------------------
+
+    def verify_credentials(self) -> Account:
+        body = self._http.request("GET", "/api/v1/accounts/verify_credentials").body
+        return Account(id=str(body["id"]), username=body["username"], acct=body["acct"])
+
+    def instance(self) -> dict[str, Any]:
+        """GET /api/v2/instance without auth, or /api/v1/instance on servers that lack v2."""
+        try:
+            return self._http.request("GET", "/api/v2/instance", auth=False).body
+        except NotFound:
+            log.debug("no /api/v2/instance; falling back to /api/v1/instance")
+            return self._http.request("GET", "/api/v1/instance", auth=False).body
+
+
+def _media_path(media_id: str) -> str:
+    return f"/api/v1/media/{media_id}"

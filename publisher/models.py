@@ -1,0 +1,65 @@
+"""Value objects handed between stages: what a post wants to be on the server."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Visibility = Literal["public", "unlisted", "private", "direct"]
+VISIBILITIES: tuple[str, ...] = ("public", "unlisted", "private", "direct")
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class MediaSpec(Frozen):
+    """One attachment as it will be uploaded."""
+
+    path: str  # posix path relative to the repository root
+    sha256: str
+    size: int
+    mime_type: str
+    alt: str | None = None
+    focus: tuple[float, float] | None = None
+
+    def focus_param(self) -> str | None:
+        return None if self.focus is None else f"{self.focus[0]:g},{self.focus[1]:g}"
+
+
+class PollSpec(Frozen):
+    options: tuple[str, ...]
+    expires_in: int
+    multiple: bool = False
+    hide_totals: bool = False
+
+
+class DesiredStatus(Frozen):
+    """Exactly what would be sent for one post, plus where it came from."""
+
+    post_id: str
+    source: str  # posix path of the post file relative to the repository root
+    account: str
+    text: str
+    spoiler_text: str = ""
+    visibility: Visibility = "public"
+    sensitive: bool = False
+    language: str | None = None
+    media: tuple[MediaSpec, ...] = ()
+    poll: PollSpec | None = None
+    publish_at: datetime | None = None
+    reply_to: str | None = None  # another post's id
+
+    @property
+    def content_hash(self) -> str:
+        """sha256 of the canonical JSON of everything that reaches the server."""
+        payload = self.model_dump(mode="json", exclude={"source", "post_id"})
+        for media in payload["media"]:
+            media.pop("size", None)
+            media.pop("path", None)  # moving a file without changing its bytes changes nothing on the server
+        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()

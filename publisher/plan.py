@@ -1,0 +1,143 @@
+"""compute_plan(desired, state, now) -> Plan: a pure function, no I/O."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+
+from publisher.models import DesiredStatus
+from publisher.state import State, StatusRecord
+
+# Mastodon refuses scheduled_at less than 5 minutes ahead; keep a margin for the time the run itself takes.
+NATIVE_SCHEDULE_MINIMUM = timedelta(minutes=5)
+NATIVE_SCHEDULE_MARGIN = timedelta(minutes=2)
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
+class ChangeKind(str, Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    SCHEDULE = "schedule"
+    DEFERRED = "deferred"
+    DELETE = "delete"
+    ORPHAN = "orphan"
+    UNCHANGED = "unchanged"
+
+    @property
+    def writes(self) -> bool:
+        return self in WRITING_KINDS
+
+
+WRITING_KINDS = {ChangeKind.CREATE, ChangeKind.UPDATE, ChangeKind.REPLACE, ChangeKind.SCHEDULE, ChangeKind.DELETE}
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: ChangeKind
+    post_id: str
+    desired: DesiredStatus | None = None
+    record: StatusRecord | None = None
+    reason: str = ""
+    uncertain: bool = False  # a previous run may already have created it: reconcile before creating
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[Change, ...]
+    now: datetime
+
+    def of(self, *kinds: ChangeKind) -> tuple[Change, ...]:
+        return tuple(change for change in self.changes if change.kind in kinds)
+
+    def counts(self) -> dict[str, int]:
+        return {kind.value: len(self.of(kind)) for kind in ChangeKind}
+
+    @property
+    def writes(self) -> tuple[Change, ...]:
+        return tuple(change for change in self.changes if change.kind.writes)
+
+
+def idempotency_key(desired: DesiredStatus) -> str:
+    """Stable for one post revision on one account, so every retry of it carries the same key."""
+    seed = f"{desired.account}\0{desired.post_id}\0{desired.content_hash}"
+    return "publish-" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:40]
+
+
+def compute_plan(
+    desired: Sequence[DesiredStatus],
+    state: State,
+    now: datetime,
+    *,
+    schedule: str = "native",
+    prune: bool = False,
+) -> Plan:
+    changes = [_change_for(post, state, now, schedule) for post in order_posts(desired)]
+    wanted = {post.post_id for post in desired}
+    gone = sorted(post_id for post_id in state.posts if post_id not in wanted)
+    kind = ChangeKind.DELETE if prune else ChangeKind.ORPHAN
+    changes += [Change(kind, post_id, record=state.posts[post_id], reason=_orphan_reason(prune)) for post_id in gone]
+    return Plan(tuple(changes), now)
+
+
+def _orphan_reason(prune: bool) -> str:
+    return "post file is gone" if prune else "post file is gone; `publish sync --prune` deletes the status"
+
+
+def _change_for(post: DesiredStatus, state: State, now: datetime, schedule: str) -> Change:
+    record = state.posts.get(post.post_id)
+    if record is None:
+        return _new_post(post, now, schedule, uncertain=post.post_id in state.pending)
+    if record.content_hash == post.content_hash:
+        return Change(ChangeKind.UNCHANGED, post.post_id, post, record)
+    reason = replace_reason(post, record)
+    if reason:
+        return Change(ChangeKind.REPLACE, post.post_id, post, record, reason)
+    return Change(ChangeKind.UPDATE, post.post_id, post, record, "content changed")
+
+
+def _new_post(post: DesiredStatus, now: datetime, schedule: str, *, uncertain: bool) -> Change:
+    due = post.publish_at is None or post.publish_at <= now
+    if due:
+        reason = "an earlier run was interrupted; will check the server first" if uncertain else ""
+        return Change(ChangeKind.CREATE, post.post_id, post, reason=reason, uncertain=uncertain)
+    if schedule == "native" and post.publish_at - now >= NATIVE_SCHEDULE_MINIMUM + NATIVE_SCHEDULE_MARGIN:
+        return Change(ChangeKind.SCHEDULE, post.post_id, post, reason=f"scheduled on the server for {_iso(post)}")
+    return Change(ChangeKind.DEFERRED, post.post_id, post, reason=f"due {_iso(post)}; a later sync publishes it")
+
+
+def replace_reason(post: DesiredStatus, record: StatusRecord) -> str:
+    """Mastodon cannot edit these, so a change means delete and re-create."""
+    if post.visibility != record.visibility:
+        return f"visibility {record.visibility} -> {post.visibility} cannot be edited"
+    if post.account != record.account:
+        return f"account {record.account} -> {post.account} cannot be edited"
+    return ""
+
+
+def _iso(post: DesiredStatus) -> str:
+    return post.publish_at.astimezone(UTC).isoformat().replace("+00:00", "Z") if post.publish_at else ""
+
+
+def order_posts(posts: Iterable[DesiredStatus]) -> list[DesiredStatus]:
+    """By publish_at (undated first), then id; a reply always after the post it answers."""
+    by_time = sorted(posts, key=lambda post: (post.publish_at or EARLIEST, post.post_id))
+    by_id = {post.post_id: post for post in by_time}
+    ordered: list[DesiredStatus] = []
+    visiting: set[str] = set()
+
+    def place(post: DesiredStatus) -> None:
+        if post.post_id in visiting:  # placed already, or a cycle (validation reports cycles)
+            return
+        visiting.add(post.post_id)
+        parent = by_id.get(post.reply_to or "")
+        if parent is not None:
+            place(parent)
+        ordered.append(post)
+
+    for post in by_time:
+        place(post)
+    return ordered

@@ -1,0 +1,158 @@
+"""Find post files and parse their front-matter into validated `Post` objects."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import AliasChoices, ConfigDict, Field, ValidationError, field_validator
+
+from publisher.errors import Problem
+from publisher.frontmatter import FrontMatterError, ParsedFile, parse_markdown_file, parse_yaml_file
+from publisher.models import Frozen, Visibility
+
+POST_SUFFIXES = (".md", ".yaml", ".yml")
+POST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+LANGUAGE = re.compile(r"[a-z]{2,3}")
+
+
+class MediaEntry(Frozen):
+    path: str
+    alt: str | None = Field(None, validation_alias=AliasChoices("alt", "description"))
+    focus: tuple[float, float] | None = None
+
+    @field_validator("focus")
+    @classmethod
+    def _focus_in_range(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and not all(-1.0 <= part <= 1.0 for part in value):
+            raise ValueError("each coordinate must be between -1.0 and 1.0, e.g. [0.0, 0.4]")
+        return value
+
+
+class PollEntry(Frozen):
+    options: tuple[str, ...] = Field(min_length=2)
+    expires_in: int = Field(86400, gt=0)
+    multiple: bool = False
+    hide_totals: bool = False
+
+
+class FrontMatter(Frozen):
+    """The fields publish understands; any other key is kept for templates."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    id: str | None = None
+    account: str | None = None
+    template: str | None = None
+    visibility: Visibility | None = None
+    spoiler: str | None = Field(None, validation_alias=AliasChoices("spoiler", "cw", "content_warning"))
+    sensitive: bool | None = None
+    language: str | None = None
+    tags: tuple[str, ...] = ()
+    media: tuple[MediaEntry, ...] = ()
+    publish_at: datetime | None = None
+    reply_to: str | None = None
+    draft: bool = False
+    poll: PollEntry | None = None
+    body: str | None = None
+
+    @field_validator("id", "reply_to")
+    @classmethod
+    def _post_id(cls, value: str | None) -> str | None:
+        if value is not None and not POST_ID.fullmatch(value):
+            raise ValueError("use letters, digits and . _ / - only, e.g. 2026/hello-world")
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        if value is not None and not LANGUAGE.fullmatch(value):
+            raise ValueError("must be an ISO 639 code like en, de or fr (Mastodon silently replaces others)")
+        return value
+
+    @field_validator("publish_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("needs a timezone, e.g. 2026-12-01T09:00:00Z or 2026-12-01T10:00:00+01:00")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        tags = tuple(tag.strip().lstrip("#") for tag in value)
+        if any(not tag or re.search(r"\s", tag) for tag in tags):
+            raise ValueError("each tag must be one word without spaces, e.g. [caturday, photography]")
+        return tags
+
+    @property
+    def extra(self) -> dict:
+        return dict(self.model_extra or {})
+
+
+@dataclass(frozen=True)
+class Post:
+    id: str
+    source: str  # posix path relative to the repository root
+    file: Path
+    front: FrontMatter
+    body: str
+    parsed: ParsedFile
+
+    def line_of(self, field: str) -> int | None:
+        return self.parsed.line_of(*key_prefixes(field))
+
+
+def key_prefixes(key: str) -> list[str]:
+    """"media[0].alt" -> ["media[0].alt", "media[0]", "media"]: the nearest key that has a line."""
+    prefixes = [key]
+    while match := re.search(r"(\.[^.\[]+|\[\d+\])$", key):
+        key = key[: match.start()]
+        prefixes.append(key)
+    return prefixes
+
+
+def discover(posts_dir: Path) -> Iterator[Path]:
+    """Post files under posts_dir in a stable order; names starting with `_` or `.` are ignored."""
+    for path in sorted(posts_dir.rglob("*")):
+        relative = path.relative_to(posts_dir)
+        hidden = any(part.startswith((".", "_")) for part in relative.parts)
+        if path.suffix in POST_SUFFIXES and path.is_file() and not hidden:
+            yield path
+
+
+def parse_post(file: Path, root: Path, posts_dir: Path) -> Post | list[Problem]:
+    source = file.relative_to(root).as_posix()
+    try:
+        text = file.read_text(encoding="utf-8")
+        parsed = parse_yaml_file(text) if file.suffix != ".md" else parse_markdown_file(text)
+    except UnicodeDecodeError:
+        return [Problem(source, None, "", "not UTF-8 text", "save the file as UTF-8")]
+    except FrontMatterError as exc:
+        return [Problem(source, exc.line, "front-matter", str(exc))]
+    try:
+        front = FrontMatter.model_validate(parsed.data)
+    except ValidationError as exc:
+        return [_field_problem(source, parsed, error) for error in exc.errors()]
+    default_id = file.relative_to(posts_dir).with_suffix("").as_posix()
+    return Post(front.id or default_id, source, file, front, parsed.body, parsed)
+
+
+def _field_problem(source: str, parsed: ParsedFile, error: dict) -> Problem:
+    field = loc_to_key(error["loc"])
+    line = parsed.line_of(*key_prefixes(field))
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        message = "is required"
+    return Problem(source, line, field, message)
+
+
+def loc_to_key(loc: tuple) -> str:
+    """("media", 0, "focus") -> "media[0].focus", the form ParsedFile uses for lines."""
+    key = ""
+    for part in loc:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    return key

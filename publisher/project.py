@@ -1,0 +1,110 @@
+"""Load a repository: config, every post, rendered and validated, or every problem at once."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from publisher.config import Config, load_config
+from publisher.desired import DesiredBuilder
+from publisher.errors import InvalidInput, Problem
+from publisher.models import DesiredStatus
+from publisher.posts import Post, discover, parse_post
+from publisher.render import Renderer
+from publisher.state import StateStore
+
+
+@dataclass(frozen=True)
+class Project:
+    config: Config
+    posts: tuple[DesiredStatus, ...]
+    drafts: tuple[str, ...] = ()
+
+    def state_store(self) -> StateStore:
+        return StateStore(self.config.path(self.config.publish.state), self.config.publish.state)
+
+
+def load_project(config_path: Path) -> Project:
+    config = load_config(config_path)
+    posts_dir = config.path(config.publish.posts)
+    if not posts_dir.is_dir():
+        hint = "create it, or set [publish] posts in publish.toml"
+        raise InvalidInput([Problem(config_path.name, None, "publish.posts", f"folder not found: {posts_dir.name}", hint)])
+    problems: list[Problem] = []
+    posts = _parse_all(config, posts_dir, problems)
+    live = [post for post in posts if not post.front.draft]
+    problems += duplicate_ids(live)
+    builder = DesiredBuilder(config, Renderer(config.path(config.publish.templates)))
+    desired = [result for result in map(builder.build, live) if _keep(result, problems)]
+    problems += reply_problems(live)
+    if problems:
+        raise InvalidInput(problems)
+    drafts = tuple(post.id for post in posts if post.front.draft)
+    return Project(config, tuple(desired), drafts)
+
+
+def _parse_all(config: Config, posts_dir: Path, problems: list[Problem]) -> list[Post]:
+    posts = []
+    for file in discover(posts_dir):
+        result = parse_post(file, config.root, posts_dir)
+        if _keep(result, problems):
+            posts.append(result)
+    return posts
+
+
+def _keep(result, problems: list[Problem]) -> bool:
+    if isinstance(result, list):
+        problems.extend(result)
+        return False
+    return True
+
+
+def duplicate_ids(posts: list[Post]) -> list[Problem]:
+    by_id: dict[str, list[Post]] = defaultdict(list)
+    for post in posts:
+        by_id[post.id].append(post)
+    problems = []
+    for post_id, same in by_id.items():
+        for post in same[1:] if len(same) > 1 else ():
+            others = ", ".join(other.source for other in same if other is not post)
+            hint = "give one of them a different `id:`"
+            problems.append(Problem(post.source, post.line_of("id"), "id", f"duplicate id {post_id!r} (also {others})", hint))
+    return problems
+
+
+def reply_problems(posts: list[Post]) -> list[Problem]:
+    """reply_to must name another post of the repo, without cycles, not published later than the reply."""
+    by_id = {post.id: post for post in posts}
+    problems = []
+    for post in posts:
+        target = post.front.reply_to
+        if target is None:
+            continue
+        parent = by_id.get(target)
+        message = _reply_error(post, parent, by_id)
+        if message:
+            problems.append(Problem(post.source, post.line_of("reply_to"), "reply_to", message))
+    return problems
+
+
+def _reply_error(post: Post, parent: Post | None, by_id: dict[str, Post]) -> str:
+    if parent is None:
+        return f"unknown post id {post.front.reply_to!r} (drafts cannot be replied to)"
+    if _in_cycle(post, by_id):
+        return "replies form a cycle"
+    mine, theirs = post.front.publish_at, parent.front.publish_at
+    if theirs is not None and (mine is None or mine < theirs):
+        return f"replies to {parent.id!r}, which is published later ({theirs.isoformat()})"
+    return ""
+
+
+def _in_cycle(post: Post, by_id: dict[str, Post]) -> bool:
+    seen = {post.id}
+    current = by_id.get(post.front.reply_to or "")
+    while current is not None:
+        if current.id in seen:
+            return True
+        seen.add(current.id)
+        current = by_id.get(current.front.reply_to or "")
+    return False

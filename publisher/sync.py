@@ -1,0 +1,207 @@
+"""Apply a Plan through Mastodon clients, saving the state after every server-side change."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from publisher.clock import Clock
+from publisher.errors import NotFound, PublishError
+from publisher.mastodon import MastodonClient, ScheduledStatus, Status, status_params
+from publisher.models import DesiredStatus
+from publisher.plan import Change, ChangeKind, Plan, idempotency_key
+from publisher.reconcile import find_existing_status
+from publisher.state import MediaRecord, PendingCreate, State, StateStore, StatusRecord
+from publisher.uploads import MediaUploader
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SyncEvent:
+    action: str  # created, scheduled, edited, deleted, adopted, uploaded
+    post_id: str
+    url: str | None = None
+    detail: str = ""
+
+
+@dataclass
+class SyncRun:
+    """Applies the writes of one plan in order; `state` is always what the state file holds."""
+
+    state: State
+    store: StateStore
+    clients: Mapping[str, MastodonClient]
+    clock: Clock
+    root: Path
+    on_event: Callable[[SyncEvent], None] = lambda event: None
+    events: list[SyncEvent] = field(default_factory=list)
+
+    def apply(self, plan: Plan) -> State:
+        for change in plan.writes:
+            try:
+                self._apply_one(change)
+            except PublishError as exc:
+                exc.post_id = change.post_id  # type: ignore[attr-defined]
+                raise
+        return self.state
+
+    def _apply_one(self, change: Change) -> None:
+        if change.kind in (ChangeKind.CREATE, ChangeKind.SCHEDULE):
+            self._create(change.desired, schedule=change.kind == ChangeKind.SCHEDULE)
+        elif change.kind == ChangeKind.UPDATE:
+            self._update(change.desired, change.record)
+        elif change.kind == ChangeKind.REPLACE:
+            self._delete(change.post_id, change.record)
+            self._create(change.desired, schedule=False)
+        elif change.kind == ChangeKind.DELETE:
+            self._delete(change.post_id, change.record)
+
+    def _save(self, state: State) -> None:
+        self.store.save(state)
+        self.state = state
+
+    def _emit(self, event: SyncEvent) -> None:
+        self.events.append(event)
+        self.on_event(event)
+
+    # -- create ------------------------------------------------------------------------------------
+
+    def _create(self, desired: DesiredStatus, *, schedule: bool) -> None:
+        client = self.clients[desired.account]
+        pending = self.state.pending.get(desired.post_id)
+        if pending is not None and self._adopt_if_published(desired, pending, client):
+            return
+        intent = self._start_intent(desired, pending)
+        media = self._upload(desired, client, reuse=intent.media)
+        params = status_params(
+            desired,
+            [item.media_id for item in media],
+            in_reply_to_id=self._parent_status_id(desired),
+            scheduled_at=desired.publish_at if schedule else None,
+        )
+        result = client.create_status(params, idempotency_key=intent.idempotency_key)
+        self._record(desired, result, media, intent.idempotency_key)
+
+    def _start_intent(self, desired: DesiredStatus, pending: PendingCreate | None) -> PendingCreate:
+        """Write-ahead: the state says a create is under way before the server hears of it."""
+        reuse = pending.media if pending is not None else ()
+        intent = PendingCreate(
+            content_hash=desired.content_hash,
+            idempotency_key=idempotency_key(desired),
+            started_at=pending.started_at if pending is not None else self.clock.now(),
+            text=desired.text,
+            spoiler_text=desired.spoiler_text,
+            media=reuse,
+        )
+        self._save(self.state.with_pending(desired.post_id, intent))
+        return intent
+
+    def _upload(self, desired: DesiredStatus, client: MastodonClient, *, reuse) -> list[MediaRecord]:
+        def remember(records: tuple[MediaRecord, ...]) -> None:
+            intent = self.state.pending[desired.post_id].model_copy(update={"media": records})
+            self._save(self.state.with_pending(desired.post_id, intent))
+
+        uploader = MediaUploader(client, self.root, on_uploaded=remember)
+        return uploader.upload_all(desired.media, reuse=reuse)
+
+    def _adopt_if_published(self, desired: DesiredStatus, pending: PendingCreate, client: MastodonClient) -> bool:
+        """An earlier run may have created the status and died before recording it: look first."""
+        found = find_existing_status(client, pending, media_count=len(pending.media) or len(desired.media))
+        if found is None:
+            return False
+        media = list(pending.media)
+        self._record_status(desired.post_id, found, pending, desired, media)
+        self._emit(SyncEvent("adopted", desired.post_id, found.url, "found on the server from an earlier run"))
+        if pending.content_hash != desired.content_hash:
+            self._update(desired, self.state.posts[desired.post_id])
+        return True
+
+    def _parent_status_id(self, desired: DesiredStatus) -> str | None:
+        if desired.reply_to is None:
+            return None
+        parent = self.state.posts.get(desired.reply_to)
+        if parent is None or parent.status_id is None:
+            raise PublishError(
+                f"{desired.post_id}: replies to {desired.reply_to!r}, which is not published yet"
+            )
+        return parent.status_id
+
+    def _record(self, desired, result: Status | ScheduledStatus, media: list[MediaRecord], key: str) -> None:
+        pending = self.state.pending[desired.post_id]
+        self._record_status(desired.post_id, result, pending, desired, media)
+        if isinstance(result, ScheduledStatus):
+            self._emit(SyncEvent("scheduled", desired.post_id, None, f"for {result.scheduled_at}"))
+        else:
+            self._emit(SyncEvent("created", desired.post_id, result.url))
+
+    def _record_status(self, post_id, result, pending: PendingCreate, desired: DesiredStatus, media) -> None:
+        scheduled = isinstance(result, ScheduledStatus)
+        record = StatusRecord(
+            source=desired.source,
+            account=desired.account,
+            status_id=None if scheduled else result.id,
+            url=None if scheduled else result.url,
+            content_hash=pending.content_hash,
+            idempotency_key=pending.idempotency_key,
+            text=pending.text,
+            spoiler_text=pending.spoiler_text,
+            visibility=desired.visibility,
+            in_reply_to_id=None if scheduled else result.raw.get("in_reply_to_id"),
+            media=tuple(media),
+            published_at=None if scheduled else result.created_at,
+            scheduled_id=result.id if scheduled else None,
+            scheduled_at=result.scheduled_at if scheduled else None,
+            recorded_at=self.clock.now(),
+        )
+        self._save(self.state.with_record(post_id, record))
+
+    # -- update and delete ---------------------------------------------------------------------------
+
+    def _update(self, desired: DesiredStatus, record: StatusRecord) -> None:
+        if record.status_id is None:  # still scheduled: Mastodon can only move it, so re-create it
+            self._delete(desired.post_id, record)
+            self._create(desired, schedule=True)
+            return
+        client = self.clients[desired.account]
+        uploader = MediaUploader(client, self.root)
+        media = uploader.upload_all(desired.media, reuse=record.media, reuse_by_digest=True)
+        params = status_params(desired, [item.media_id for item in media])
+        params.pop("visibility", None)  # cannot be edited; changing it is a Replace
+        params["media_attributes"] = [_media_attributes(item) for item in media]
+        result = client.edit_status(record.status_id, params)
+        updated = record.model_copy(
+            update={
+                "content_hash": desired.content_hash,
+                "idempotency_key": idempotency_key(desired),
+                "text": desired.text,
+                "spoiler_text": desired.spoiler_text,
+                "media": tuple(media),
+                "source": desired.source,
+                "url": result.url or record.url,
+                "recorded_at": self.clock.now(),
+            }
+        )
+        self._save(self.state.with_record(desired.post_id, updated))
+        self._emit(SyncEvent("edited", desired.post_id, updated.url))
+
+    def _delete(self, post_id: str, record: StatusRecord) -> None:
+        client = self.clients[record.account]
+        try:
+            if record.status_id is not None:
+                client.delete_status(record.status_id)
+            elif record.scheduled_id is not None:
+                client.delete_scheduled(record.scheduled_id)
+        except NotFound:
+            log.info("%s: already gone from the server", post_id)
+        self._save(self.state.without(post_id))
+        self._emit(SyncEvent("deleted", post_id, record.url))
+
+
+def _media_attributes(item: MediaRecord) -> dict:
+    attributes: dict = {"id": item.media_id, "description": item.alt or ""}
+    if item.focus is not None:
+        attributes["focus"] = f"{item.focus[0]:g},{item.focus[1]:g}"
+    return attributes

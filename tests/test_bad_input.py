@@ -1,0 +1,164 @@
+"""Every malformed input gives exit code 2 and a message naming the file, the line and the field."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from typer.testing import CliRunner
+
+from publisher.cli import app
+from tests.helpers import JPEG_HEAD, PNG_1PX, make_repo
+
+IMG = {"posts/a.png": PNG_1PX}
+OK = "---\nid: fine\n---\nfine\n"
+
+# (id, posts, extra files, expected location, expected field)
+CASES = [
+    ("bad-yaml", {"p.md": "---\nid: [x\n---\nbody"}, {}, "posts/p.md:3", "front-matter"),
+    ("unclosed-front-matter", {"p.md": "---\nid: x\nbody"}, {}, "posts/p.md:1", "front-matter"),
+    ("front-matter-not-mapping", {"p.md": "---\n- a\n- b\n---\nbody"}, {}, "posts/p.md:2", "front-matter"),
+    ("yaml-not-mapping", {"p.yaml": "just text"}, {}, "posts/p.yaml:1", "front-matter"),
+    ("unknown-visibility", {"p.md": "---\nvisibility: loud\n---\nx"}, {}, "posts/p.md:2", "visibility"),
+    ("sensitive-not-bool", {"p.md": "---\nsensitive: maybe\n---\nx"}, {}, "posts/p.md:2", "sensitive"),
+    ("bad-language", {"p.md": "---\nlanguage: English\n---\nx"}, {}, "posts/p.md:2", "language"),
+    ("tags-with-space", {"p.md": "---\ntags: [two words]\n---\nx"}, {}, "posts/p.md:2", "tags"),
+    ("bad-id", {"p.md": "---\nid: 'has space'\n---\nx"}, {}, "posts/p.md:2", "id"),
+    (
+        "focus-out-of-range",
+        {"p.md": "---\nmedia:\n  - path: a.png\n    alt: x\n    focus: [0, 2]\n---\nx"},
+        IMG, "posts/p.md:5", "media[0].focus",
+    ),
+    ("focus-not-pair", {"p.md": "---\nmedia:\n  - path: a.png\n    alt: x\n    focus: [0]\n---\nx"}, IMG,
+     "posts/p.md:5", "media[0].focus"),
+    ("media-missing-path", {"p.md": "---\nmedia:\n  - alt: x\n---\nx"}, {}, "posts/p.md:3", "media[0].path"),
+    ("missing-media-file", {"p.md": "---\nmedia:\n  - path: nope.png\n    alt: x\n---\nx"}, {},
+     "posts/p.md:3", "media[0].path"),
+    ("media-dotdot-escape", {"p.md": "---\nmedia:\n  - path: ../../etc/passwd\n    alt: x\n---\nx"}, {},
+     "posts/p.md:3", "media[0].path"),
+    ("media-absolute", {"p.md": "---\nmedia:\n  - path: /etc/hostname\n    alt: x\n---\nx"}, {},
+     "posts/p.md:3", "media[0].path"),
+    ("too-many-media", {"p.md": "---\nmedia:\n" + "  - {path: a.png, alt: x}\n" * 5 + "---\nx"}, IMG,
+     "posts/p.md:2", "media"),
+    ("missing-alt", {"p.md": "---\nmedia:\n  - path: a.png\n---\nx"}, IMG, "posts/p.md:3", "media[0].alt"),
+    ("blank-alt", {"p.md": "---\nmedia:\n  - path: a.png\n    alt: '  '\n---\nx"}, IMG, "posts/p.md:4", "media[0].alt"),
+    ("alt-too-long", {"p.md": "---\nmedia:\n  - path: a.png\n    alt: " + "a" * 1501 + "\n---\nx"}, IMG,
+     "posts/p.md:4", "media[0].alt"),
+    ("text-renamed-png", {"p.md": "---\nmedia:\n  - path: notes.png\n    alt: x\n---\nx"},
+     {"posts/notes.png": b"hello, I am text"}, "posts/p.md:3", "media[0].path"),
+    ("duplicate-ids", {"a.md": "---\nid: same\n---\nx", "b.md": "---\nid: same\n---\ny"}, {}, "posts/b.md:2", "id"),
+    ("duplicate-default-ids", {"a.md": "x", "a.yaml": "body: y"}, {}, "posts/a.yaml", "id"),
+    ("bad-publish-at", {"p.md": "---\npublish_at: next tuesday\n---\nx"}, {}, "posts/p.md:2", "publish_at"),
+    ("naive-publish-at", {"p.md": "---\npublish_at: 2026-12-01T09:00:00\n---\nx"}, {}, "posts/p.md:2", "publish_at"),
+    ("unknown-template", {"p.md": "---\ntemplate: nope.j2\n---\nx"}, {}, "posts/p.md:2", "template"),
+    ("undefined-variable", {"p.md": "---\ntemplate: t.j2\n---\nx"}, {"templates/t.j2": b"{{ missing }}"},
+     "templates/t.j2:1", "template"),
+    ("template-syntax", {"p.md": "---\ntemplate: t.j2\n---\nx"}, {"templates/t.j2": b"line\n{% if %}"},
+     "templates/t.j2:2", "template"),
+    ("template-unsafe-attribute", {"p.md": "---\ntemplate: t.j2\n---\nx"},
+     {"templates/t.j2": b"{{ body.__class__.__mro__ }}"}, "posts/p.md", "template"),
+    ("unknown-account", {"p.md": "---\naccount: other\n---\nx"}, {}, "posts/p.md:2", "account"),
+    ("reply-to-unknown", {"p.md": "---\nreply_to: ghost\n---\nx"}, {}, "posts/p.md:2", "reply_to"),
+    ("reply-cycle", {"a.md": "---\nreply_to: b\n---\nx", "b.md": "---\nreply_to: a\n---\ny"}, {}, "posts/a.md:2",
+     "reply_to"),
+    ("reply-to-later-post", {"a.md": "---\npublish_at: 2030-01-01T00:00:00Z\n---\nx", "b.md": "---\nreply_to: a\n---\ny"},
+     {}, "posts/b.md:2", "reply_to"),
+    ("poll-one-option", {"p.md": "---\npoll: {options: [only]}\n---\nx"}, {}, "posts/p.md:2", "poll.options"),
+    ("poll-with-media", {"p.md": "---\npoll: {options: [a, b]}\nmedia:\n  - {path: a.png, alt: x}\n---\nx"}, IMG,
+     "posts/p.md:2", "poll"),
+    ("not-utf8", {}, {"posts/p.md": b"\xff\xfe\x00bad"}, "posts/p.md", "UTF-8"),
+    ("typed-by-content-but-no-alt", {"p.md": "---\nmedia:\n  - {path: a.bin}\n---\nx"}, {"posts/a.bin": JPEG_HEAD},
+     "posts/p.md:3", "media[0].alt"),
+]
+
+
+@pytest.fixture(autouse=True)
+def no_token(monkeypatch):
+    monkeypatch.delenv("PUBLISH_TEST_TOKEN", raising=False)
+
+
+@pytest.mark.parametrize("command", ["check", "plan"])
+@pytest.mark.parametrize(("posts", "files", "location", "field"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_post_exits_2_naming_file_line_and_field(tmp_path, posts, files, location, field, command):
+    config = make_repo(tmp_path, {**posts, "ok.md": OK}, files=files)
+    result = CliRunner().invoke(app, [command, "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if location in line]
+    assert lines, result.stderr
+    assert any(field in line for line in lines), result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_symlink_escaping_the_repository_is_rejected(tmp_path):
+    outside = tmp_path / "outside.png"
+    outside.write_bytes(PNG_1PX)
+    config = make_repo(tmp_path / "repo", {"p.md": "---\nmedia:\n  - {path: link.png, alt: x}\n---\nx"})
+    os.symlink(outside, tmp_path / "repo" / "posts" / "link.png")
+    result = CliRunner().invoke(app, ["check", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "posts/p.md:3: media[0].path: points outside the repository" in result.stderr
+
+
+def test_every_problem_of_every_file_is_reported_at_once(tmp_path):
+    posts = {"a.md": "---\nvisibility: loud\nlanguage: English\n---\nx", "b.md": "---\nreply_to: ghost\n---\ny"}
+    config = make_repo(tmp_path, posts)
+    result = CliRunner().invoke(app, ["check", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "3 problem(s)" in result.stderr
+    for expected in ("posts/a.md:2: visibility", "posts/a.md:3: language", "posts/b.md:2: reply_to"):
+        assert expected in result.stderr
+
+
+CONFIG_CASES = [
+    ("not-toml", "[publish\nposts=1", "publish.toml:1", ""),
+    ("unknown-key", '[publish]\nshedule = "ci"\n[accounts.main]\ninstance = "https://a.example"', "publish.toml:2",
+     "did you mean 'schedule'"),
+    ("unknown-section", '[publsh]\nposts = "p"\n[accounts.main]\ninstance = "https://a.example"', "publish.toml:1",
+     "publsh"),
+    ("http-instance", '[accounts.main]\ninstance = "http://a.example"', "publish.toml:2", "https"),
+    ("not-a-url", '[accounts.main]\ninstance = "mastodon"', "publish.toml:2", "instance"),
+    ("no-accounts", '[publish]\nposts = "posts"', "publish.toml", "accounts"),
+    ("token-in-config", '[accounts.main]\ninstance = "https://a.example"\ntoken_env = "abc.def-123/xyz"',
+     "publish.toml:3", "token_env"),
+    ("bad-schedule", '[publish]\nschedule = "cron"\n[accounts.main]\ninstance = "https://a.example"',
+     "publish.toml:2", "schedule"),
+    ("bad-default-visibility", '[defaults]\nvisibility = "loud"\n[accounts.main]\ninstance = "https://a.example"',
+     "publish.toml:2", "visibility"),
+    ("missing-posts-folder", '[publish]\nposts = "nowhere"\n[accounts.main]\ninstance = "https://a.example"',
+     "publish.toml", "publish.posts"),
+    ("negative-limit", '[limits]\nmax_characters = -1\n[accounts.main]\ninstance = "https://a.example"',
+     "publish.toml:2", "max_characters"),
+]
+
+
+@pytest.mark.parametrize(("text", "location", "needle"), [c[1:] for c in CONFIG_CASES], ids=[c[0] for c in CONFIG_CASES])
+def test_bad_config_exits_2(tmp_path, text, location, needle):
+    config = make_repo(tmp_path, {"ok.md": OK}, config=text)
+    result = CliRunner().invoke(app, ["plan", "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    assert location in result.stderr and needle in result.stderr, result.stderr
+
+
+def test_missing_config_file_exits_2(tmp_path):
+    result = CliRunner().invoke(app, ["plan", "--config", str(tmp_path / "publish.toml")])
+    assert result.exit_code == 2
+    assert "publish.toml: config file not found" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"version": 99, "posts": {}}', "newer than"),
+        ('{"version": 1, "posts": {"x": {"status_id": 3}}}', "posts.x"),
+        ("[]", "state"),
+    ],
+    ids=["corrupt", "newer-version", "wrong-shape", "not-object"],
+)
+def test_bad_state_file_exits_2_and_is_left_alone(tmp_path, content, needle):
+    config = make_repo(tmp_path, {"ok.md": OK})
+    (tmp_path / "publish.state.json").write_text(content)
+    result = CliRunner().invoke(app, ["plan", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "publish.state.json" in result.stderr and needle in result.stderr, result.stderr
+    assert (tmp_path / "publish.state.json").read_text() == content

@@ -1,0 +1,170 @@
+"""`publish sync` end to end over real HTTP against the fake server."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from publisher.cli import app as cli
+from publisher.clock import FakeClock
+from publisher.errors import MissingToken, Unprocessable
+from publisher.sandbox import FakeMastodon, Fault
+from tests.sync_support import ENV, TOKEN, example_repo, read_state, run_sync, texts
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def server(clock):
+    with FakeMastodon(token=TOKEN, clock=clock, media_processing_polls=2) as fake:
+        yield fake
+
+
+def status_for(server, needle: str) -> dict:
+    (match,) = [status for status in server.statuses.values() if needle in status["text"]]
+    return match
+
+
+def test_examples_sync_to_the_server_exactly_as_declared(tmp_path, server, clock):
+    config = example_repo(tmp_path, server.url)
+    result = run_sync(config, clock)
+    assert result.applied
+    assert len(server.statuses) == 4 and len(server.scheduled) == 1
+    cat = status_for(server, "Saturday means two pictures")
+    assert cat["spoiler_text"] == "Cat photos" and cat["sensitive"] is True
+    assert cat["visibility"] == "public" and cat["language"] == "en"
+    assert [m["description"] for m in cat["media_attachments"]] == [
+        "A grey cat asleep on a black keyboard, ears up, paws tucked in.",
+        "An orange sun rising over a dark blue sea under a peach sky.",
+    ]
+    assert [m["meta"]["focus"] for m in cat["media_attachments"]] == [{"x": 0.2, "y": -0.1}, {"x": 0.0, "y": 0.4}]
+    bonjour = status_for(server, "Bonjour")
+    assert (bonjour["visibility"], bonjour["language"]) == ("unlisted", "fr")
+    assert status_for(server, "A thread works too")["in_reply_to_id"] == status_for(server, "Hello, fediverse")["id"]
+
+
+def test_state_records_every_published_post(tmp_path, server, clock):
+    config = example_repo(tmp_path, server.url)
+    run_sync(config, clock)
+    state = read_state(config)
+    assert state["pending"] == {}
+    ids = {post_id: entry.get("status_id") for post_id, entry in state["posts"].items()}
+    assert set(ids) == {"hello-world", "hello-reply", "caturday-keyboard", "bonjour", "2027/advent-of-toots"}
+    assert {i for i in ids.values() if i} == set(server.statuses)
+    advent = state["posts"]["2027/advent-of-toots"]
+    assert advent["scheduled_id"] in server.scheduled and "status_id" not in advent
+    cat = state["posts"]["caturday-keyboard"]
+    assert [m["media_id"] for m in cat["media"]] == [m["id"] for m in server.statuses[cat["status_id"]]["media_attachments"]]
+
+
+def test_second_sync_sends_no_write_request(tmp_path, server, clock):
+    config = example_repo(tmp_path, server.url)
+    run_sync(config, clock)
+    writes = len(server.writes())
+    result = run_sync(config, clock)
+    assert not result.applied
+    assert len(server.writes()) == writes
+
+
+def test_what_the_server_received_for_a_status(tmp_path, server, clock):
+    config = example_repo(tmp_path, server.url)
+    run_sync(config, clock)
+    posts = [r for r in server.requests if r.method == "POST" and r.path == "/api/v1/statuses"]
+    assert len(posts) == 5
+    for request in posts:
+        assert request.headers["idempotency-key"].startswith("publish-")
+        assert request.headers["user-agent"].startswith("publish/")
+        assert {"status", "visibility", "sensitive", "language", "spoiler_text", "media_ids"} <= set(request.json)
+    uploads = [r for r in server.requests if r.path == "/api/v2/media"]
+    assert [r.form["description"][0][:5] for r in uploads] == ["A gre", "An or"]
+    assert [r.form["focus"][0] for r in uploads] == ["0.2,-0.1", "0,0.4"]
+    polls = [r for r in server.requests if r.method == "GET" and r.path.startswith("/api/v1/media/")]
+    assert len(polls) == 6  # 206, 206, 200 for each of the two files
+
+
+def test_503_then_success_publishes_once(tmp_path, server, clock):
+    server.add_fault(Fault("POST", "/api/v1/statuses", "status", status=503))
+    config = example_repo(tmp_path, server.url)
+    run_sync(config, clock)
+    assert len(server.statuses) == 4
+    assert sorted(texts(server)) == sorted(set(texts(server)))
+
+
+def test_connection_dropped_after_commit_is_retried_with_the_same_key(tmp_path, server, clock):
+    server.add_fault(Fault("POST", "/api/v1/statuses", "drop_after"))
+    config = example_repo(tmp_path, server.url)
+    run_sync(config, clock)
+    first_two = [r for r in server.requests if r.path == "/api/v1/statuses"][:2]
+    assert first_two[0].headers["idempotency-key"] == first_two[1].headers["idempotency-key"]
+    assert len(server.statuses) == 4
+
+
+def test_429_waits_until_the_announced_reset(tmp_path, clock):
+    with FakeMastodon(token=TOKEN, clock=clock, rate_limits={"statuses": (2, 3600)}) as server:
+        config = example_repo(tmp_path, server.url)
+        start = clock.now()
+        run_sync(config, clock)
+        assert len(server.statuses) == 4 and len(server.scheduled) == 1
+        assert (clock.now() - start).total_seconds() >= 3600 * 2 - 60  # three windows needed for five creates
+
+
+def test_validation_422_is_not_retried_and_earlier_posts_stay_recorded(tmp_path, server, clock):
+    config = example_repo(tmp_path, server.url)
+    calls = []
+
+    def fail_third(event):
+        calls.append(event)
+        if len(calls) == 2:
+            server.add_fault(Fault("POST", "/api/v1/statuses", "status", status=422, message="Validation failed: nope"))
+
+    with pytest.raises(Unprocessable) as error:
+        run_sync(config, clock, events=_Recorder(fail_third))
+    assert "Validation failed: nope" in str(error.value)
+    assert len([r for r in server.requests if r.path == "/api/v1/statuses" and r.method == "POST"]) == 3
+    assert len(read_state(config)["posts"]) == 2
+
+
+class _Recorder(list):
+    def __init__(self, callback):
+        super().__init__()
+        self.callback = callback
+
+    def append(self, event):
+        super().append(event)
+        self.callback(event)
+
+
+def test_missing_token_is_exit_2_naming_the_variable(tmp_path, server, clock):
+    config = example_repo(tmp_path, server.url)
+    with pytest.raises(MissingToken):
+        run_sync(config, clock, env={})
+    assert server.requests == []
+    result = CliRunner(env={"MASTODON_TOKEN": ""}).invoke(cli, ["sync", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "MASTODON_TOKEN" in result.stderr
+
+
+def test_bad_token_is_exit_1_without_the_token_in_output(tmp_path, clock):
+    with FakeMastodon(token="the-real-token", clock=clock) as server:
+        config = example_repo(tmp_path, server.url)
+        result = CliRunner(env={"MASTODON_TOKEN": TOKEN}).invoke(cli, ["sync", "--config", str(config), "-v"])
+    assert result.exit_code == 1
+    assert "401" in result.stderr
+    assert TOKEN not in result.output and TOKEN not in result.stderr
+
+
+def test_cli_sync_publishes_and_prints_one_line_per_post(tmp_path, clock):
+    with FakeMastodon(token=TOKEN) as server:
+        config = example_repo(tmp_path, server.url)
+        result = CliRunner(env=ENV).invoke(cli, ["sync", "--config", str(config)])
+        assert result.exit_code == 0, result.output
+        assert len(server.statuses) == 4
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("created hello-world -> http://127.0.0.1") for line in lines)
+    assert lines[-1].startswith("Done:")
+    again = CliRunner(env={}).invoke(cli, ["sync", "--config", str(config), "--dry-run"])
+    assert again.exit_code == 0
+    assert again.stdout.splitlines()[-1].endswith("0 orphaned, 5 unchanged.")
