@@ -8,7 +8,7 @@ from __future__ import annotations
 import json as json_module
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -28,7 +28,7 @@ from publisher.errors import (
     ServerError,
     Unprocessable,
 )
-from publisher.retry import RESET_MARGIN_SECONDS, RetryPolicy, call_with_retry, iso_utc
+from publisher.retry import RESET_MARGIN_SECONDS, RetryPolicy, call_with_retry, is_retryable, iso_utc
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +205,7 @@ class HttpClient:
         files: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         retry: bool = True,
+        retry_if: Callable[[BaseException], bool] = is_retryable,
         auth: bool = True,
     ) -> Response:
         """Send one logical request, retried under the policy unless `retry=False`; raise ApiError kinds."""
@@ -218,7 +219,9 @@ class HttpClient:
             return self._send_once(method, path, options, send_headers)
 
         label = f"{method} {_path_only(path)}"
-        return call_with_retry(attempt, policy=self._retry, clock=self._clock, enabled=retry, label=label)
+        return call_with_retry(
+            attempt, policy=self._retry, clock=self._clock, enabled=retry, label=label, retry_if=retry_if
+        )
 
     def _headers(self, extra: Mapping[str, str] | None, auth: bool) -> dict[str, str]:
         headers = {"User-Agent": self._user_agent, "Accept": "application/json"}

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import logging
 import pathlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from publisher.clock import Clock
-from publisher.errors import MediaProcessingFailed, NotFound, Unprocessable
+from publisher.errors import ApiError, MediaProcessingFailed, NetworkError, NotFound, ServerError, Unprocessable
 from publisher.http import HttpClient, parse_iso8601
 from publisher.models import DesiredStatus
-from publisher.retry import iso_utc
+from publisher.retry import is_rate_limited, is_retryable, iso_utc
 
 log = logging.getLogger(__name__)
 
 MEDIA_POLL_FIRST_DELAY = 1.0
 MEDIA_POLL_MAX_DELAY = 10.0
 NOT_READY_WAIT_SECONDS = 2.0
+UNCERTAIN_MAX_DELAY = 30.0
 NOT_READY_MESSAGE = "not finished processing"
 
 
@@ -115,11 +117,13 @@ class MastodonClient:
         *,
         processing_deadline: float = 600.0,
         not_ready_retries: int = 8,
+        uncertain_retries: int = 6,
     ):
         self._http = http
         self._clock = clock
         self._processing_deadline = processing_deadline
         self._not_ready_retries = not_ready_retries
+        self._uncertain_retries = uncertain_retries
 
     # -- media -------------------------------------------------------------------------------------
 
@@ -193,20 +197,45 @@ class MastodonClient:
 
     # -- statuses ----------------------------------------------------------------------------------
 
-    def create_status(self, params: dict[str, Any], *, idempotency_key: str) -> Status | ScheduledStatus:
-        """POST /api/v1/statuses as JSON; every retry carries the same Idempotency-Key."""
+    def create_status(
+        self,
+        params: dict[str, Any],
+        *,
+        idempotency_key: str,
+        find_existing: Callable[[], Status | None] | None = None,
+    ) -> Status | ScheduledStatus:
+        """POST /api/v1/statuses as JSON; every retry carries the same Idempotency-Key.
+
+        With `find_existing`, a timeout or 5xx (outcome unknown) is not blindly retried: servers that
+        ignore the key (GoToSocial) would post twice. The caller looks for the status first."""
         headers = {"Idempotency-Key": idempotency_key}
-        not_ready_waits = 0
+        not_ready_waits = uncertain = 0
+        retry_if = is_retryable if find_existing is None else is_rate_limited
         while True:
             try:
-                response = self._http.request("POST", "/api/v1/statuses", json=params, headers=headers)
+                response = self._http.request("POST", "/api/v1/statuses", json=params, headers=headers, retry_if=retry_if)
                 return _status_or_scheduled(response.body)
             except Unprocessable as exc:
                 if NOT_READY_MESSAGE not in exc.server_message or not_ready_waits >= self._not_ready_retries:
                     raise
-            not_ready_waits += 1
-            log.info("attached media not processed yet; posting again in %g s", NOT_READY_WAIT_SECONDS)
-            self._clock.sleep(NOT_READY_WAIT_SECONDS)
+                not_ready_waits += 1
+                log.info("attached media not processed yet; posting again in %g s", NOT_READY_WAIT_SECONDS)
+                self._clock.sleep(NOT_READY_WAIT_SECONDS)
+            except (NetworkError, ServerError) as exc:
+                found = self._after_uncertain(exc, find_existing, uncertain)
+                if found is not None:
+                    return found
+                uncertain += 1
+
+    def _after_uncertain(self, exc: ApiError, find_existing, attempts: int) -> Status | None:
+        if find_existing is None or not is_retryable(exc) or attempts + 1 >= self._uncertain_retries:
+            raise exc
+        found = find_existing()
+        if found is None:
+            delay = min(UNCERTAIN_MAX_DELAY, 2.0**attempts)
+            log.info("outcome of a status create unknown (%s); not on the server, retrying in %g s", exc, delay)
+            self._clock.sleep(delay)
+        return found
 
     def edit_status(self, status_id: str, params: dict[str, Any]) -> Status:
         """PUT the full new state: any field left out is cleared by the server."""

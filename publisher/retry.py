@@ -49,9 +49,11 @@ class RetryPolicy:
     jitter: float = 0.5  # fraction of the delay, applied in both directions
     random: random_module.Random | None = None
 
-    def call(self, fn: Callable[[], T], *, clock: Clock, label: str = "") -> T:
+    def call(
+        self, fn: Callable[[], T], *, clock: Clock, label: str = "", retry_if: Callable[[BaseException], bool] = is_retryable
+    ) -> T:
         """Run `fn` until it succeeds, fails for good, or the attempts or time budget run out."""
-        run = _PolicyRun(self, clock, label)
+        run = _PolicyRun(self, clock, label, retry_if)
         try:
             return run.retrying()(fn)
         except RateLimited as exc:
@@ -65,19 +67,31 @@ class RetryPolicy:
 
 
 def call_with_retry(
-    fn: Callable[[], T], *, policy: RetryPolicy, clock: Clock, enabled: bool = True, label: str = ""
+    fn: Callable[[], T],
+    *,
+    policy: RetryPolicy,
+    clock: Clock,
+    enabled: bool = True,
+    label: str = "",
+    retry_if: Callable[[BaseException], bool] = is_retryable,
 ) -> T:
     """Run `fn` under `policy`, or exactly once when the caller turned retries off for this call."""
     if not enabled:
         return fn()
-    return policy.call(fn, clock=clock, label=label)
+    return policy.call(fn, clock=clock, label=label, retry_if=retry_if)
+
+
+def is_rate_limited(exc: BaseException) -> bool:
+    """Retry only what surely was not processed: for writes whose outcome must be checked otherwise."""
+    return isinstance(exc, RateLimited)
 
 
 class _PolicyRun:
     """The state of one `RetryPolicy.call`: when it started and its random source."""
 
-    def __init__(self, policy: RetryPolicy, clock: Clock, label: str):
+    def __init__(self, policy: RetryPolicy, clock: Clock, label: str, retry_if: Callable[[BaseException], bool]):
         self.policy = policy
+        self.retry_if = retry_if
         self.clock = clock
         self.label = label
         self.started = clock.now()
@@ -86,7 +100,7 @@ class _PolicyRun:
     def retrying(self) -> tenacity.Retrying:
         return tenacity.Retrying(
             sleep=self.clock.sleep,
-            retry=tenacity.retry_if_exception(is_retryable),
+            retry=tenacity.retry_if_exception(self.retry_if),
             wait=self.wait_seconds,
             stop=self.should_stop,
             before_sleep=self.log_retry,

@@ -82,8 +82,13 @@ class SyncRun:
             in_reply_to_id=self._parent_status_id(desired),
             scheduled_at=desired.publish_at if schedule else None,
         )
-        result = client.create_status(params, idempotency_key=intent.idempotency_key)
-        self._record(desired, result, media, intent.idempotency_key)
+        intent = self.state.pending[desired.post_id]
+        result = client.create_status(
+            params,
+            idempotency_key=intent.idempotency_key,
+            find_existing=lambda: find_existing_status(client, intent, media_count=len(media)),
+        )
+        self._record(desired, result, media)
 
     def _start_intent(self, desired: DesiredStatus, pending: PendingCreate | None) -> PendingCreate:
         """Write-ahead: the state says a create is under way before the server hears of it."""
@@ -129,7 +134,7 @@ class SyncRun:
             )
         return parent.status_id
 
-    def _record(self, desired, result: Status | ScheduledStatus, media: list[MediaRecord], key: str) -> None:
+    def _record(self, desired, result: Status | ScheduledStatus, media: list[MediaRecord]) -> None:
         pending = self.state.pending[desired.post_id]
         self._record_status(desired.post_id, result, pending, desired, media)
         if isinstance(result, ScheduledStatus):

@@ -93,12 +93,25 @@ def test_503_then_success_publishes_once(tmp_path, server, clock):
     assert sorted(texts(server)) == sorted(set(texts(server)))
 
 
-def test_connection_dropped_after_commit_is_retried_with_the_same_key(tmp_path, server, clock):
+def test_connection_dropped_after_commit_is_found_on_the_server_not_posted_again(tmp_path, server, clock):
     server.add_fault(Fault("POST", "/api/v1/statuses", "drop_after"))
     config = example_repo(tmp_path, server.url)
     run_sync(config, clock)
-    first_two = [r for r in server.requests if r.path == "/api/v1/statuses"][:2]
-    assert first_two[0].headers["idempotency-key"] == first_two[1].headers["idempotency-key"]
+    creates = [r for r in server.requests if r.path == "/api/v1/statuses" and r.method == "POST"]
+    assert len(creates) == 5  # the dropped one was adopted, not sent twice
+    assert any(r.path.endswith("/source") for r in server.requests)
+    assert len(server.statuses) == 4 and sorted(texts(server)) == sorted(set(texts(server)))
+    assert {e["status_id"] for e in read_state(config)["posts"].values() if "status_id" in e} == set(server.statuses)
+
+
+@pytest.mark.parametrize("kind", ["drop_before", "status"])
+def test_uncertain_failure_not_on_the_server_is_retried_with_the_same_key(tmp_path, server, clock, kind):
+    server.add_fault(Fault("POST", "/api/v1/statuses", kind, status=502))
+    config = example_repo(tmp_path, server.url)
+    run_sync(config, clock)
+    creates = [r for r in server.requests if r.path == "/api/v1/statuses" and r.method == "POST"]
+    assert len(creates) == 6
+    assert creates[0].headers["idempotency-key"] == creates[1].headers["idempotency-key"]
     assert len(server.statuses) == 4
 
 

@@ -77,6 +77,9 @@ class FakeMastodon:
         self.clock = clock or UtcClock()
         self.latency = latency
         self.requests: list[RecordedRequest] = []
+        # Callbacks (phase, request) with phase "received" (before processing) or "processed" (committed,
+        # not yet answered): fault tests use them to kill a client at an exact point.
+        self.observers: list = []
         self._port = port
         self._lock = threading.RLock()
         self._faults = FaultBook()
@@ -185,6 +188,7 @@ class FakeMastodon:
         """The answer to one request, or None to close the connection without answering."""
         with self._lock:
             self.requests.append(request)
+        self._notify("received", request)
         if self.latency:
             time.sleep(self.latency)
         fault = self._faults.take(request.method, request.path)
@@ -193,9 +197,15 @@ class FakeMastodon:
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
         response = self._api.handle(request, body_problem)
+        self._notify("processed", request)
         if fault is not None and fault.kind == "drop_after":
             return None
         return response.with_headers(fault.headers) if fault is not None else response
+
+
+    def _notify(self, phase: str, request: RecordedRequest) -> None:
+        for observer in list(self.observers):
+            observer(phase, request)
 
 
 def _fault_response(fault: Fault) -> Response | None:
