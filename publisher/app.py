@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from publisher.clock import Clock
 from publisher.config import Account, Config
+from publisher.config import load_config
 from publisher.errors import InvalidInput, MissingToken, Problem
-from publisher.mastodon import MastodonClient
+from publisher.instance import (
+    EffectiveLimits,
+    InstanceCache,
+    InstanceFetch,
+    effective_limits,
+    public_fetch,
+    publishing_fetch,
+    refresh_announcements,
+    stale_refresher,
+)
 from publisher.plan import Plan, compute_plan
 from publisher.project import Project, load_project
+from publisher.state import State, StateStore
 from publisher.safety import SyncOptions, check_safety
-from publisher.sync import SyncEvent, SyncRun
+from publisher.scheduled import adopt_published, due_scheduled, scheduled_accounts
+
+if TYPE_CHECKING:  # the network stack (requests, tenacity) is imported only when a sync sends something
+    from publisher.mastodon import MastodonClient
+    from publisher.sync import SyncEvent
 
 
 @dataclass(frozen=True)
@@ -34,14 +50,43 @@ def make_plan(config_path: Path, *, clock: Clock, prune: bool = False, account: 
     return PlanResult(project, plan)
 
 
+def recorded_state(config_path: Path) -> State:
+    """What the state file knows; no network."""
+    config = load_config(config_path)
+    return StateStore(config.path(config.publish.state), config.publish.state).load()
+
+
 def select_account(project: Project, account: str | None) -> Project:
     if account is None:
         return project
-    if account not in project.config.accounts:
-        known = ", ".join(project.config.accounts)
-        raise InvalidInput([Problem("publish.toml", None, "--account", f"unknown account {account!r}", f"one of: {known}")])
+    check_account(project.config, account)
     posts = tuple(post for post in project.posts if post.account == account)
-    return Project(project.config, posts, project.drafts)
+    return replace(project, posts=posts)
+
+
+def check_account(config: Config, account: str | None) -> None:
+    if account is not None and account not in config.accounts:
+        known = ", ".join(config.accounts)
+        raise InvalidInput([Problem("publish.toml", None, "--account", f"unknown account {account!r}", f"one of: {known}")])
+
+
+def limits_in_use(config_path: Path, *, account: str | None = None) -> EffectiveLimits:
+    """The limits offline validation uses for each account, and where each came from; no network."""
+    config = load_config(config_path)
+    check_account(config, account)
+    return effective_limits(config, InstanceCache.for_config(config)).only(account)
+
+
+def refresh_limits(
+    config_path: Path, *, clock: Clock, fetch: InstanceFetch | None = None, account: str | None = None
+) -> EffectiveLimits:
+    """Ask every account's instance (or `account`'s) for its limits now, cache them, return the result."""
+    config = load_config(config_path)
+    check_account(config, account)
+    cache = InstanceCache.for_config(config)
+    names = [account] if account else list(config.accounts)
+    refresh_announcements(config, cache, fetch or public_fetch(clock), clock.now(), accounts=names, force=True)
+    return effective_limits(config, cache).only(account)
 
 
 @dataclass(frozen=True)
@@ -52,7 +97,7 @@ class SyncResult:
     applied: bool
 
 
-ClientFactory = Callable[[str, Account, str], MastodonClient]
+ClientFactory = Callable[[str, Account, str], "MastodonClient"]
 
 
 def sync(
@@ -66,28 +111,38 @@ def sync(
     project: Project | None = None,
 ) -> SyncResult:
     """Plan under the lock, refuse unsafe plans, then apply, recording every change as it lands."""
-    project = select_account(project or load_project(config_path), options.account)
+    factory = client_factory or default_client_factory(clock)
+    if project is None:
+        refresh = None if options.dry_run else stale_refresher(clock, publishing_fetch(factory, environ), options.account)
+        project = load_project(config_path, refresh_limits=refresh)
+    project = select_account(project, options.account)
     store = project.state_store()
     with store.lock(options.lock_timeout):
         store.remove_stale_temp_files()
         state = store.load()
+        adopted: list[SyncEvent] = []
+        if not options.dry_run and due_scheduled(state, clock.now()):
+            state = adopt_published(state, store, make_clients(project.config, scheduled_accounts(state), environ, factory),
+                                    clock, adopted.append)
         publish = project.config.publish
         plan = compute_plan(project.posts, state, clock.now(), schedule=publish.schedule, prune=options.prune)
         check_safety(plan, state, project.config, options)
         if options.dry_run or not plan.writes:
-            return SyncResult(project, plan, (), False)
-        factory = client_factory or default_client_factory(clock)
-        clients = make_clients(project.config, plan, environ, factory)
+            return SyncResult(project, plan, tuple(adopted), bool(adopted))
+        accounts = {change_account(change) for change in plan.writes}
+        clients = make_clients(project.config, accounts, environ, factory)
+        from publisher.sync import SyncRun
+
         run = SyncRun(state, store, clients, clock, project.config.root, on_event)
         run.apply(plan)
-    return SyncResult(project, plan, tuple(run.events), True)
+    return SyncResult(project, plan, tuple(adopted + run.events), True)
 
 
 def make_clients(
-    config: Config, plan: Plan, environ: Mapping[str, str], factory: ClientFactory
+    config: Config, accounts: Iterable[str], environ: Mapping[str, str], factory: ClientFactory
 ) -> dict[str, MastodonClient]:
-    """One client per account the plan writes to; every token is checked before anything is sent."""
-    needed = sorted({change_account(change) for change in plan.writes})
+    """One client per account; every token is checked before anything is sent."""
+    needed = sorted(set(accounts))
     tokens = {name: token_for(name, config.accounts[name], environ) for name in needed}
     return {name: factory(name, config.accounts[name], tokens[name]) for name in needed}
 
@@ -106,6 +161,7 @@ def token_for(name: str, account: Account, environ: Mapping[str, str]) -> str:
 def default_client_factory(clock: Clock) -> ClientFactory:
     def factory(name: str, account: Account, token: str) -> MastodonClient:
         from publisher.http import HttpClient
+        from publisher.mastodon import MastodonClient
 
         return MastodonClient(HttpClient(account.instance, token, clock=clock), clock)
 

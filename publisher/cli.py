@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -15,11 +16,14 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help and usage errors: rendering them with rich triples `publish --help`'s time
+    context_settings={"max_content_width": 120},  # wide terminals show each command's whole summary
 )
 
 CONFIG = typer.Option(Path("publish.toml"), "--config", "-c", help="Path to publish.toml.")
 JSON = typer.Option(False, "--json", help="Machine-readable JSON on stdout.")
 ACCOUNT = typer.Option(None, "--account", help="Only posts of this account (a name under [accounts]).")
+MARKDOWN = typer.Option(False, "--markdown", help="The plan as Markdown, e.g. for a pull-request comment.")
 
 
 def fail(exc: PublishError) -> typer.Exit:
@@ -48,6 +52,7 @@ def check(config: Path = CONFIG, json_output: bool = JSON) -> None:
     """Validate posts, templates and config only (no network); for pre-commit hooks."""
     from publisher import app as library
 
+    note_limits(config)
     try:
         project = library.check(config)
     except PublishError as exc:
@@ -66,22 +71,41 @@ def plan(
     json_output: bool = JSON,
     account: str | None = ACCOUNT,
     prune: bool = typer.Option(False, "--prune", help="Show orphaned posts as deletions."),
+    markdown: bool = MARKDOWN,
 ) -> None:
     """Render, validate and diff every post against the state; print what `sync` would do."""
-    print_plan(config, json_output, account, prune)
+    print_plan(config, json_output, account, prune, markdown=markdown)
 
 
-def print_plan(config: Path, json_output: bool, account: str | None, prune: bool) -> None:
+def print_plan(
+    config: Path, json_output: bool, account: str | None, prune: bool, *, markdown: bool = False
+) -> None:
     from publisher import app as library
     from publisher.clock import SystemClock
-    from publisher.output import plan_json, plan_text
+    from publisher.output import plan_json, plan_markdown, plan_text
 
+    if json_output and markdown:
+        typer.echo("error: choose one of --json and --markdown", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    note_limits(config, account)
     try:
         result = library.make_plan(config, clock=SystemClock(), prune=prune, account=account)
     except PublishError as exc:
         raise fail(exc) from None
-    limits = result.project.config.limits
-    typer.echo(plan_json(result.plan, limits) if json_output else plan_text(result.plan, limits), nl=False)
+    plan, limits = result.plan, result.project.config.limits
+    if json_output or markdown:
+        typer.echo((plan_json if json_output else plan_markdown)(plan, limits), nl=False)
+    else:
+        colour = colour_on_stdout()
+        typer.echo(plan_text(plan, limits, colour=colour), nl=False, color=colour)  # else click strips ANSI
+
+
+def colour_on_stdout() -> bool:
+    import os
+
+    from publisher.output import use_colour
+
+    return use_colour(sys.stdout.isatty(), os.environ)
 
 
 @app.command()
@@ -100,13 +124,17 @@ def sync(
     ),
     lock_timeout: float = typer.Option(60.0, "--lock-timeout", help="Seconds to wait for another sync to finish."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every request (tokens are never shown)."),
+    markdown: bool = typer.Option(False, "--markdown", help="With --dry-run: the plan as Markdown."),
 ) -> None:
     """Apply the plan: upload media, create, edit or schedule statuses, record each in the state file."""
     from publisher.safety import SyncOptions
 
     if dry_run:
-        print_plan(config, json_output, account, prune)
+        print_plan(config, json_output, account, prune, markdown=markdown)
         return
+    if markdown:
+        typer.echo("error: --markdown shows a plan; use it with --dry-run (or `publish plan`)", err=True)
+        raise typer.Exit(EXIT_INVALID)
     setup_logging(verbose)
     options = SyncOptions(
         prune=prune, force=force, allow_replace=allow_replace, account=account, lock_timeout=lock_timeout
@@ -119,16 +147,24 @@ def run_sync(config: Path, options, *, json_output: bool, sandbox: bool) -> None
 
     from publisher import app as library
     from publisher.clock import SystemClock
-    from publisher.output import sync_event_line, sync_json, sync_summary
+    from publisher.output import sync_json, sync_summary
+    from publisher.output.progress import sync_progress
 
-    on_event = (lambda event: None) if json_output else (lambda event: typer.echo(sync_event_line(event)))
     call = library.sync_sandbox if sandbox else library.sync
+    live = not json_output and sys.stdout.isatty()
+    echo = None if json_output else typer.echo
     try:
-        result = call(config, clock=SystemClock(), environ=os.environ, options=options, on_event=on_event)
+        with sync_progress(live=live, colour=colour_on_stdout(), echo=echo) as on_event:
+            result = call(config, clock=SystemClock(), environ=os.environ, options=options, on_event=on_event)
     except PublishError as exc:
         raise fail(exc) from None
     limits = result.project.config.limits
     typer.echo(sync_json(result, limits) if json_output else sync_summary(result), nl=False)
+    if sandbox:
+        from publisher.sandboxed import preview_index
+
+        index = preview_index(result.project.config.root)
+        typer.echo(f"Preview of what the sandbox received: {index}", err=json_output)
 
 
 def setup_logging(verbose: bool) -> None:
@@ -140,6 +176,167 @@ def setup_logging(verbose: bool) -> None:
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(SecretFilter())
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler], force=True)
+
+
+@app.command()
+def init(
+    directory: Path = typer.Argument(Path("."), help="Repository folder (created if missing)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite existing files with the defaults."),
+) -> None:
+    """Scaffold publish.toml, posts/, templates/ and a CI workflow; existing files are kept unless --force."""
+    from publisher.scaffold import init_report, init_repository
+
+    try:
+        result = init_repository(directory, force=force)
+    except PublishError as exc:
+        raise fail(exc) from None
+    typer.echo(init_report(result))
+
+
+@app.command()
+def new(
+    title: str = typer.Argument(..., help="Title of the post: its first line and its file name."),
+    config: Path = CONFIG,
+    posts_dir: Path | None = typer.Option(
+        None, "--dir", help="Posts folder (default: [publish] posts of publish.toml, else ./posts)."
+    ),
+    day: datetime | None = typer.Option(None, "--date", formats=["%Y-%m-%d"], help="Day (default: today)."),
+    slug: str | None = typer.Option(None, "--slug", help="File name without .md (default: from the title)."),
+) -> None:
+    """Create a new post file <posts>/<year>/<slug>.md from a template."""
+    from publisher.clock import SystemClock
+    from publisher.scaffold import new_post
+
+    when = day.date() if day else None
+    try:
+        path = new_post(config, title, clock=SystemClock(), posts_dir=posts_dir, day=when, slug=slug)
+    except PublishError as exc:
+        raise fail(exc) from None
+    typer.echo(str(path))
+
+
+@app.command()
+def login(
+    instance: str | None = typer.Option(
+        None, "--instance", help="e.g. https://mastodon.social (default: the account's in publish.toml)."
+    ),
+    account: str | None = typer.Option(None, "--account", help="Account in publish.toml the token is for."),
+    config: Path = CONFIG,
+    website: str | None = typer.Option(None, "--website", help="Link shown with the app name, e.g. a repo."),
+) -> None:
+    """Register an app on an instance and obtain a token interactively; prints where to store it."""
+    from publisher.clock import SystemClock
+    from publisher.login import login as run_login
+    from publisher.login import storage_instructions
+
+    def ask_code(url: str) -> str:
+        typer.echo(f"Open this address in a browser, sign in and authorize publish:\n\n  {url}\n")
+        return typer.prompt("Paste the authorization code")
+
+    try:
+        options = {"instance": instance, "account": account, "website": website}
+        result = run_login(config, ask_code=ask_code, clock=SystemClock(), **options)
+    except PublishError as exc:
+        raise fail(exc) from None
+    typer.echo(storage_instructions(result))
+
+
+@app.command()
+def whoami(
+    config: Path = CONFIG,
+    account: str | None = typer.Option(None, "--account", help="Account in publish.toml (default: first)."),
+    json_output: bool = JSON,
+) -> None:
+    """Verify the configured token and show whose account it opens."""
+    import json
+    import os
+
+    from publisher.clock import SystemClock
+    from publisher.login import whoami as check_token
+
+    try:
+        who = check_token(config, account=account, environ=os.environ, clock=SystemClock())
+    except PublishError as exc:
+        raise fail(exc) from None
+    if json_output:
+        payload = {"account": who.account, "handle": who.identity.handle, "instance": who.identity.instance}
+        typer.echo(json.dumps({**payload, "username": who.identity.username}))
+    else:
+        typer.echo(f"{who.identity.handle} (account {who.account})")
+
+
+@app.command()
+def preview(
+    html: Path = typer.Option(..., "--html", help="Folder to write index.html and the media it shows into."),
+    config: Path = CONFIG,
+    account: str | None = ACCOUNT,
+) -> None:
+    """Write a static HTML preview of the posts as they would appear (no network, nothing sent)."""
+    from publisher import app as library
+    from publisher.clock import SystemClock
+    from publisher.preview import write_preview
+
+    try:
+        index = write_preview(library.make_plan(config, clock=SystemClock(), account=account), html)
+    except PublishError as exc:
+        raise fail(exc) from None
+    typer.echo(f"Preview written: {index}")
+
+
+@app.command("status")
+def status(config: Path = CONFIG, json_output: bool = JSON) -> None:
+    """List what the state file knows: post id, status URL, published or scheduled time, last hash."""
+    from publisher import app as library
+    from publisher.status_report import status_json, status_text
+
+    try:
+        state = library.recorded_state(config)
+    except PublishError as exc:
+        raise fail(exc) from None
+    typer.echo(status_json(state) if json_output else status_text(state), nl=False)
+
+
+app.command("state", help="Same as `publish status`.")(status)
+
+
+@app.command()
+def limits(
+    config: Path = CONFIG,
+    json_output: bool = JSON,
+    account: str | None = ACCOUNT,
+    refresh: bool = typer.Option(False, "--refresh", help="Ask each account's instance now (no token needed)."),
+) -> None:
+    """Show the limits posts are checked against, and where they come from (publish.toml, the instance, defaults).
+
+    The instance's own limits are cached in .publish-cache/ beside the state file; `publish sync` refreshes
+    them when they are older than a day, `--refresh` does it now.
+    """
+    from publisher import app as library
+    from publisher.clock import SystemClock
+    from publisher.limits_report import limits_json, limits_text
+
+    clock = SystemClock()
+    try:
+        if refresh:
+            effective = library.refresh_limits(config, clock=clock, account=account)
+        else:
+            effective = library.limits_in_use(config, account=account)
+    except PublishError as exc:
+        raise fail(exc) from None
+    typer.echo((limits_json if json_output else limits_text)(effective, clock.now()), nl=False)
+
+
+def note_limits(config: Path, account: str | None = None) -> None:
+    """Say on stderr which limits offline validation uses; problems with the config are the command's to report."""
+    from publisher import app as library
+    from publisher.clock import SystemClock
+    from publisher.limits_report import limits_note
+
+    try:
+        effective = library.limits_in_use(config, account=account)
+    except PublishError:
+        return
+    typer.echo(limits_note(effective, SystemClock().now()), err=True)
 
 
 def main() -> None:

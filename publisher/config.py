@@ -50,6 +50,12 @@ class Limits(Frozen):
     video_size_limit: int = Field(99 * 1024 * 1024, gt=0)
     description_limit: int = Field(1500, gt=0)
     supported_mime_types: tuple[str, ...] = MASTODON_MIME_TYPES
+    image_matrix_limit: int = Field(33_177_600, gt=0)  # width * height of an image, in pixels
+    video_matrix_limit: int = Field(8_294_400, gt=0)
+    poll_max_options: int = Field(4, ge=2)
+    poll_max_characters_per_option: int = Field(50, gt=0)
+    poll_min_expiration: int = Field(300, ge=0)  # seconds
+    poll_max_expiration: int = Field(2_629_746, gt=0)
 
 
 class Account(Frozen):

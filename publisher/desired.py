@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-from publisher.config import Config
+from publisher.config import Config, Limits
 from publisher.errors import Problem
 from publisher.markdown_text import markdown_to_text
-from publisher.media import MediaFileError, file_digest, media_kind, resolve_media_path, sniff_mime_type
+from publisher.media import MediaFileError, file_digest, resolve_media_path, sniff_mime_type
 from publisher.models import DesiredStatus, MediaSpec, PollSpec
 from publisher.posts import MediaEntry, Post
 from publisher.render import Renderer, TemplateProblem
+from publisher.rules import counted_length, length_problem, limit_problems, post_problem
+from publisher.split import SplitImpossible, split_status
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A post rendered, its media found and typed; the server's limits are not applied yet."""
+
+    post: Post
+    status: DesiredStatus  # with the text and the media that could be read
+    media: tuple[MediaSpec | None, ...]  # one per front-matter media entry; None where the file is unusable
+    problems: tuple[Problem, ...]  # what is wrong whatever the server
 
 
 @dataclass(frozen=True)
@@ -19,18 +30,41 @@ class DesiredBuilder:
     config: Config
     renderer: Renderer
 
-    def build(self, post: Post) -> DesiredStatus | list[Problem]:
+    def build(self, post: Post, limits: Limits | None = None) -> tuple[DesiredStatus, ...] | list[Problem]:
+        """The status (or, with `split: true`, the thread) a post becomes, or every problem it has."""
+        return self.fit(self.draft(post), limits or self.config.limits)
+
+    def draft(self, post: Post) -> Draft:
         problems: list[Problem] = []
-        media = tuple(self._media(post, index, entry, problems) for index, entry in enumerate(post.front.media))
-        text = self._text(post, problems)
         account = post.front.account or self.config.default_account
         if account not in self.config.accounts:
             known = ", ".join(self.config.accounts)
             problems.append(self._problem(post, "account", f"unknown account {account!r}", f"one of: {known}"))
-        self._check_limits(post, media, problems)
+        media = tuple(self._media(post, index, entry, problems) for index, entry in enumerate(post.front.media))
+        if post.front.poll and post.front.media:  # no server takes both, whatever its limits
+            problems.append(self._problem(post, "poll", "a post cannot have both a poll and media"))
+        text = self._text(post, problems)
+        if text is not None and not text.strip() and not post.front.media and not post.front.poll:
+            hint = "write a body, or add media or a poll"
+            problems.append(Problem(post.source, post.parsed.body_line, "body", "the status text is empty", hint))
+        status = self._desired(post, account, text or "", tuple(spec for spec in media if spec is not None))
+        return Draft(post, status, media, tuple(problems))
+
+    def fit(self, draft: Draft, limits: Limits) -> tuple[DesiredStatus, ...] | list[Problem]:
+        """Within the server's limits as it is; else a numbered thread when the post asks for one."""
+        post, desired = draft.post, draft.status
+        problems = [*draft.problems, *limit_problems(post, draft.media, limits, self.config.root)]
+        count = counted_length(desired, limits)
+        if count > limits.max_characters and not post.front.split:
+            problems.append(length_problem(post, count, limits))
         if problems:
             return problems
-        return self._desired(post, account, text or "", media)
+        if count <= limits.max_characters:
+            return (desired,)
+        try:
+            return split_status(desired, limits)
+        except SplitImpossible as exc:
+            return [self._problem(post, "split", f"cannot split into parts of {limits.max_characters}: {exc}")]
 
     def _desired(self, post: Post, account: str, text: str, media: tuple) -> DesiredStatus:
         front, defaults = post.front, self.config.defaults
@@ -79,36 +113,16 @@ class DesiredBuilder:
         sha256, size, head = file_digest(real)
         mime = sniff_mime_type(head)
         relative = real.relative_to(self.config.root.resolve()).as_posix()
-        if mime is None or mime not in self.config.limits.supported_mime_types:
-            what = f"{mime} files are not accepted" if mime else "not an image, video or audio file"
+        if mime is None:
             hint = "Mastodon accepts JPEG, PNG, GIF, WebP, HEIC, AVIF, MP4, WebM, MOV and common audio"
-            problems.append(self._problem(post, f"{field}.path", f"{entry.path}: {what} (checked by content)", hint))
+            message = f"{entry.path}: not an image, video or audio file (checked by content)"
+            problems.append(self._problem(post, f"{field}.path", message, hint))
             return None
-        self._check_size(post, field, entry.path, mime, size, problems)
         return MediaSpec(path=relative, sha256=sha256, size=size, mime_type=mime, alt=entry.alt, focus=entry.focus)
-
-    def _check_size(self, post: Post, field: str, path: str, mime: str, size: int, problems: list[Problem]) -> None:
-        limits = self.config.limits
-        limit = limits.image_size_limit if media_kind(mime) == "image" else limits.video_size_limit
-        if size > limit:
-            message = f"{path}: {size:,} bytes is over the server's limit of {limit:,} bytes"
-            problems.append(self._problem(post, f"{field}.path", message, "resize or recompress the file"))
-
-    def _check_limits(self, post: Post, media: tuple, problems: list[Problem]) -> None:
-        limits = self.config.limits
-        if len(media) > limits.max_media_attachments:
-            message = f"{len(media)} attachments; the server allows {limits.max_media_attachments}"
-            problems.append(self._problem(post, "media", message, "split the post into a thread"))
-        for index, entry in enumerate(post.front.media):
-            if entry.alt and len(entry.alt) > limits.description_limit:
-                message = f"alt text is {len(entry.alt)} characters; the limit is {limits.description_limit}"
-                problems.append(self._problem(post, f"media[{index}].alt", message))
-        if post.front.poll and media:
-            problems.append(self._problem(post, "poll", "a post cannot have both a poll and media"))
 
     @staticmethod
     def _problem(post: Post, field: str, message: str, hint: str = "") -> Problem:
-        return Problem(post.source, post.line_of(field), field, message, hint)
+        return post_problem(post, field, message, hint)
 
 
 def template_context(post: Post) -> dict:

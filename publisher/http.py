@@ -28,6 +28,7 @@ from publisher.errors import (
     ServerError,
     Unprocessable,
 )
+from publisher.multipart import MultipartBody
 from publisher.retry import RESET_MARGIN_SECONDS, RetryPolicy, call_with_retry, is_retryable, iso_utc
 
 log = logging.getLogger(__name__)
@@ -210,13 +211,13 @@ class HttpClient:
     ) -> Response:
         """Send one logical request, retried under the policy unless `retry=False`; raise ApiError kinds."""
         method = method.upper()
-        options = {"params": params, "data": data, "json": json, "files": files}
         send_headers = self._headers(headers, auth)
         start_positions = _file_positions(files)
 
         def attempt() -> Response:
             _rewind(start_positions)
-            return self._send_once(method, path, options, send_headers)
+            options, body_headers = _request_body(params, data, json, files)
+            return self._send_once(method, path, options, {**send_headers, **body_headers})
 
         label = f"{method} {_path_only(path)}"
         return call_with_retry(
@@ -330,6 +331,16 @@ def _describe_transport_error(exc: Exception, read_timeout: float) -> str:
     if "RemoteDisconnected" in text or "Connection aborted" in text:
         return "connection closed before an answer came"
     return f"connection failed ({type(exc).__name__})"
+
+
+def _request_body(
+    params: Mapping[str, Any] | None, data: Mapping[str, Any] | None, json: Any, files: Mapping[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """requests' keyword arguments for one attempt; files go in a MultipartBody streamed from disk."""
+    if not files:
+        return {"params": params, "data": data, "json": json}, {}
+    body = MultipartBody(data or {}, files)  # requests' own files= would build the whole body in memory
+    return {"params": params, "data": body}, {"Content-Type": body.content_type}
 
 
 def _file_positions(files: Mapping[str, Any] | None) -> list[tuple[Any, int]]:

@@ -25,7 +25,13 @@ _MAX_DOMAIN_LENGTH = 253  # Mastodon's Extractor::MAX_DOMAIN_LENGTH, for mention
 def status_length(text: str, spoiler_text: str = "", *, url_length: int = 23) -> int:
     """Characters Mastodon charges for a status against its limit (500 by default)."""
     body = _countable_text(text.strip(_RUBY_STRIP), "x" * url_length)
-    return grapheme.length(spoiler_text.strip(_RUBY_STRIP) + body)
+    return _grapheme_count(spoiler_text.strip(_RUBY_STRIP) + body)
+
+
+def _grapheme_count(text: str) -> int:
+    if _ONE_CODE_POINT_CLUSTERS.fullmatch(text):  # no combining marks, joiners, emoji, Hangul jamo...
+        return len(text) - text.count("\r\n")  # ...so every code point is a cluster, but CR LF is one
+    return grapheme.length(text)
 
 
 def _countable_text(text: str, url_placeholder: str) -> str:
@@ -47,10 +53,25 @@ def _without_overlaps(spans: list[tuple[int, int, str]]) -> list[tuple[int, int,
     return kept
 
 
+def _url_matches(text: str) -> Iterator[regex.Match[str]]:
+    """The URL pattern's matches in the words that hold "://", the same as scanning the whole text:
+    no part of a URL can hold ASCII whitespace, so a match stays within one word (and the character
+    before it), and a word without "://" holds no URL with a scheme. Many times faster on long posts."""
+    for start, end in _scheme_words(text):
+        yield from _url_pattern().finditer(text, max(start - 1, 0), end)
+
+
+def _scheme_words(text: str) -> Iterator[tuple[int, int]]:
+    """Start and end of each word (a run of anything but ASCII whitespace) that holds "://"."""
+    end = 0
+    while (found := text.find("://", end)) >= 0:
+        before, after = _SPACE_BEFORE.search(text, end, found), _SPACE.search(text, found)
+        start, end = (before.end() if before else 0), (after.start() if after else len(text))
+        yield start, end
+
+
 def _url_spans(text: str, placeholder: str) -> Iterator[tuple[int, int, str]]:
-    if ":" not in text:
-        return
-    for match in _url_pattern().finditer(text):
+    for match in _url_matches(text):
         url, start = match["url"], match.start("url")
         # Mastodon asks for URLs with a scheme only; scheme-less matches are consumed but skipped.
         if not match["scheme"]:
@@ -140,6 +161,11 @@ _MENTION = regex.compile(
 _END_MENTION = regex.compile(rf"[@＠]|[{_LATIN_ACCENTS}]|://", regex.IGNORECASE)
 _TCO = regex.compile(r"https?://t\.co/([a-z0-9]+)", regex.IGNORECASE)
 _BLANK = regex.compile(r"\p{White_Space}*")
+_SPACE = regex.compile(r"[\t\n\v\f\r ]")
+_SPACE_BEFORE = regex.compile(r"[\t\n\v\f\r ]", regex.REVERSE)
+# ASCII, Latin-1, Latin Extended-A/B, general punctuation and currency signs: each code point is a
+# grapheme cluster of its own (Grapheme_Cluster_Break Other or Control), except CR LF.
+_ONE_CODE_POINT_CLUSTERS = regex.compile(r"[\x00-\u024f\u2010-\u2027\u2030-\u205e\u20a0-\u20c0]*")
 
 # twitter-text 3.1's TLD list (conformance/tld_lib.yml), in its order, which Mastodon's regex uses:
 # a domain only makes a URL when it ends in one of these.

@@ -264,6 +264,9 @@ class MastodonClient:
     def scheduled_statuses(self) -> list[dict]:
         return self._http.request("GET", "/api/v1/scheduled_statuses").body
 
+    def get_scheduled(self, scheduled_id: str) -> ScheduledStatus:
+        return _scheduled(self._http.request("GET", f"/api/v1/scheduled_statuses/{scheduled_id}").body)
+
     def reschedule(self, scheduled_id: str, scheduled_at: datetime) -> ScheduledStatus:
         body = {"scheduled_at": iso_utc(scheduled_at.astimezone(UTC))}
         return _scheduled(

@@ -56,8 +56,11 @@ class DesiredStatus(Frozen):
 
     @property
     def content_hash(self) -> str:
-        """sha256 of the canonical JSON of everything that reaches the server."""
-        payload = self.model_dump(mode="json", exclude={"source", "post_id"})
+        """sha256 of the canonical JSON of the status content that an edit can change.
+
+        When and where it is posted (publish_at, reply_to) are compared on their own: changing them
+        means rescheduling or re-creating, never an edit."""
+        payload = self.model_dump(mode="json", exclude={"source", "post_id", "publish_at", "reply_to"})
         for media in payload["media"]:
             media.pop("size", None)
             media.pop("path", None)  # moving a file without changing its bytes changes nothing on the server

@@ -22,6 +22,7 @@ class ChangeKind(str, Enum):
     UPDATE = "update"
     REPLACE = "replace"
     SCHEDULE = "schedule"
+    RESCHEDULE = "reschedule"
     DEFERRED = "deferred"
     DELETE = "delete"
     ORPHAN = "orphan"
@@ -32,7 +33,14 @@ class ChangeKind(str, Enum):
         return self in WRITING_KINDS
 
 
-WRITING_KINDS = {ChangeKind.CREATE, ChangeKind.UPDATE, ChangeKind.REPLACE, ChangeKind.SCHEDULE, ChangeKind.DELETE}
+WRITING_KINDS = {
+    ChangeKind.CREATE,
+    ChangeKind.UPDATE,
+    ChangeKind.REPLACE,
+    ChangeKind.SCHEDULE,
+    ChangeKind.RESCHEDULE,
+    ChangeKind.DELETE,
+}
 
 
 @dataclass(frozen=True)
@@ -61,9 +69,11 @@ class Plan:
         return tuple(change for change in self.changes if change.kind.writes)
 
 
-def idempotency_key(desired: DesiredStatus) -> str:
-    """Stable for one post revision on one account, so every retry of it carries the same key."""
-    seed = f"{desired.account}\0{desired.post_id}\0{desired.content_hash}"
+def idempotency_key(desired: DesiredStatus, replacing: str | None = None) -> str:
+    """Stable for one post revision on one account, so every retry of it carries the same key.
+
+    `replacing` (the id of the status a re-create replaces) keeps a replay from returning the old one."""
+    seed = f"{desired.account}\0{desired.post_id}\0{desired.content_hash}\0{desired.reply_to}\0{replacing or ''}"
     return "publish-" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:40]
 
 
@@ -75,7 +85,12 @@ def compute_plan(
     schedule: str = "native",
     prune: bool = False,
 ) -> Plan:
-    changes = [_change_for(post, state, now, schedule) for post in order_posts(desired)]
+    changes: list[Change] = []
+    planned: dict[str, ChangeKind] = {}
+    for post in order_posts(desired):
+        change = _change_for(post, state, now, schedule, planned)
+        planned[post.post_id] = change.kind
+        changes.append(change)
     wanted = {post.post_id for post in desired}
     gone = sorted(post_id for post_id in state.posts if post_id not in wanted)
     kind = ChangeKind.DELETE if prune else ChangeKind.ORPHAN
@@ -87,26 +102,68 @@ def _orphan_reason(prune: bool) -> str:
     return "post file is gone" if prune else "post file is gone; `publish sync --prune` deletes the status"
 
 
-def _change_for(post: DesiredStatus, state: State, now: datetime, schedule: str) -> Change:
+def _change_for(
+    post: DesiredStatus, state: State, now: datetime, schedule: str, planned: dict[str, ChangeKind]
+) -> Change:
     record = state.posts.get(post.post_id)
     if record is None:
-        return _new_post(post, now, schedule, uncertain=post.post_id in state.pending)
-    if record.content_hash == post.content_hash:
-        return Change(ChangeKind.UNCHANGED, post.post_id, post, record)
+        return _new_post(post, state, now, schedule, planned)
     reason = replace_reason(post, record)
     if reason:
         return Change(ChangeKind.REPLACE, post.post_id, post, record, reason)
+    if record.status_id is None:
+        return _still_scheduled(post, record, now, schedule)
+    if record.content_hash == post.content_hash:
+        return Change(ChangeKind.UNCHANGED, post.post_id, post, record)
     return Change(ChangeKind.UPDATE, post.post_id, post, record, "content changed")
 
 
-def _new_post(post: DesiredStatus, now: datetime, schedule: str, *, uncertain: bool) -> Change:
-    due = post.publish_at is None or post.publish_at <= now
-    if due:
+def _new_post(
+    post: DesiredStatus, state: State, now: datetime, schedule: str, planned: dict[str, ChangeKind]
+) -> Change:
+    uncertain = post.post_id in state.pending
+    waiting = _parent_not_published(post, state, planned)
+    if waiting:
+        return Change(ChangeKind.DEFERRED, post.post_id, post, reason=waiting)
+    if _due(post, now):
         reason = "an earlier run was interrupted; will check the server first" if uncertain else ""
         return Change(ChangeKind.CREATE, post.post_id, post, reason=reason, uncertain=uncertain)
-    if schedule == "native" and post.publish_at - now >= NATIVE_SCHEDULE_MINIMUM + NATIVE_SCHEDULE_MARGIN:
-        return Change(ChangeKind.SCHEDULE, post.post_id, post, reason=f"scheduled on the server for {_iso(post)}")
+    if schedule == "native" and _schedulable(post, now):
+        reason = f"scheduled on the server for {_iso(post)}"
+        return Change(ChangeKind.SCHEDULE, post.post_id, post, reason=reason, uncertain=uncertain)
     return Change(ChangeKind.DEFERRED, post.post_id, post, reason=f"due {_iso(post)}; a later sync publishes it")
+
+
+def _still_scheduled(post: DesiredStatus, record: StatusRecord, now: datetime, schedule: str) -> Change:
+    """A post scheduled on the server: Mastodon can move it in time; anything else re-creates it."""
+    if record.content_hash != post.content_hash:
+        return Change(ChangeKind.UPDATE, post.post_id, post, record, "scheduled post changed: schedule it again")
+    if _due(post, now) or schedule != "native":
+        return Change(ChangeKind.UPDATE, post.post_id, post, record, "publish now instead of the schedule")
+    if record.scheduled_at != post.publish_at and _schedulable(post, now):
+        reason = f"move from {_iso_of(record.scheduled_at)} to {_iso(post)}"
+        return Change(ChangeKind.RESCHEDULE, post.post_id, post, record, reason)
+    return Change(ChangeKind.UNCHANGED, post.post_id, post, record, f"scheduled for {_iso_of(record.scheduled_at)}")
+
+
+def _parent_not_published(post: DesiredStatus, state: State, planned: dict[str, ChangeKind]) -> str:
+    """A reply needs its parent's status id; Mastodon cannot reply to a scheduled status."""
+    if post.reply_to is None:
+        return ""
+    parent = state.posts.get(post.reply_to)
+    if parent is not None and parent.status_id is not None:
+        return ""
+    if planned.get(post.reply_to) in (ChangeKind.CREATE, ChangeKind.REPLACE):
+        return ""
+    return f"waits until {post.reply_to!r} is published"
+
+
+def _due(post: DesiredStatus, now: datetime) -> bool:
+    return post.publish_at is None or post.publish_at <= now
+
+
+def _schedulable(post: DesiredStatus, now: datetime) -> bool:
+    return post.publish_at is not None and post.publish_at - now >= NATIVE_SCHEDULE_MINIMUM + NATIVE_SCHEDULE_MARGIN
 
 
 def replace_reason(post: DesiredStatus, record: StatusRecord) -> str:
@@ -115,11 +172,17 @@ def replace_reason(post: DesiredStatus, record: StatusRecord) -> str:
         return f"visibility {record.visibility} -> {post.visibility} cannot be edited"
     if post.account != record.account:
         return f"account {record.account} -> {post.account} cannot be edited"
+    if post.reply_to != record.reply_to:
+        return f"reply target {record.reply_to or '(none)'} -> {post.reply_to or '(none)'} cannot be edited"
     return ""
 
 
+def _iso_of(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else ""
+
+
 def _iso(post: DesiredStatus) -> str:
-    return post.publish_at.astimezone(UTC).isoformat().replace("+00:00", "Z") if post.publish_at else ""
+    return _iso_of(post.publish_at)
 
 
 def order_posts(posts: Iterable[DesiredStatus]) -> list[DesiredStatus]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from publisher.frontmatter import FrontMatterError, ParsedFile, parse_markdown_f
 from publisher.models import Frozen, Visibility
 
 POST_SUFFIXES = (".md", ".yaml", ".yml")
+MEDIA_KEYS = ("path", "alt", "description", "focus", "thumbnail")
 POST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 LANGUAGE = re.compile(r"[a-z]{2,3}")
 
@@ -23,6 +25,7 @@ class MediaEntry(Frozen):
     path: str
     alt: str | None = Field(None, validation_alias=AliasChoices("alt", "description"))
     focus: tuple[float, float] | None = None
+    thumbnail: str | None = None  # a preview image for audio or video, relative to the post file
 
     @field_validator("focus")
     @classmethod
@@ -57,6 +60,7 @@ class FrontMatter(Frozen):
     reply_to: str | None = None
     draft: bool = False
     poll: PollEntry | None = None
+    split: bool = False  # post an over-long text as a numbered thread instead of refusing it
     body: str | None = None
 
     @field_validator("id", "reply_to")
@@ -144,10 +148,18 @@ def parse_post(file: Path, root: Path, posts_dir: Path) -> Post | list[Problem]:
 def _field_problem(source: str, parsed: ParsedFile, error: dict) -> Problem:
     field = loc_to_key(error["loc"])
     line = parsed.line_of(*key_prefixes(field))
-    message = error["msg"].removeprefix("Value error, ")
+    message, hint = error["msg"].removeprefix("Value error, "), ""
     if error["type"] == "missing":
         message = "is required"
-    return Problem(source, line, field, message)
+    if error["type"] == "extra_forbidden":
+        known = tuple(PollEntry.model_fields) if error["loc"][0] == "poll" else MEDIA_KEYS
+        message, hint = "unknown key", _close_key_hint(error["loc"][-1], known)
+    return Problem(source, line, field, message, hint)
+
+
+def _close_key_hint(key: object, known: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(str(key), known, n=1)
+    return f"did you mean {close[0]!r}?" if close else "known keys: " + ", ".join(known)
 
 
 def loc_to_key(loc: tuple) -> str:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from publisher.config import Config, load_config
 from publisher.desired import DesiredBuilder
 from publisher.errors import InvalidInput, Problem
+from publisher.instance import EffectiveLimits, InstanceCache, effective_limits
 from publisher.models import DesiredStatus
 from publisher.posts import Post, discover, parse_post
 from publisher.render import Renderer
+from publisher.split import thread_replies
 from publisher.state import StateStore
 
 
@@ -20,12 +23,17 @@ class Project:
     config: Config
     posts: tuple[DesiredStatus, ...]
     drafts: tuple[str, ...] = ()
+    limits: EffectiveLimits = EffectiveLimits()  # per account, with where each came from
 
     def state_store(self) -> StateStore:
         return StateStore(self.config.path(self.config.publish.state), self.config.publish.state)
 
 
-def load_project(config_path: Path) -> Project:
+LimitsRefresh = Callable[[Config], None]
+"""Brings the cached instance limits up to date (sync); called only when nothing but the limits can be wrong."""
+
+
+def load_project(config_path: Path, *, refresh_limits: LimitsRefresh | None = None) -> Project:
     config = load_config(config_path)
     posts_dir = config.path(config.publish.posts)
     if not posts_dir.is_dir():
@@ -34,14 +42,29 @@ def load_project(config_path: Path) -> Project:
     problems: list[Problem] = []
     posts = _parse_all(config, posts_dir, problems)
     live = [post for post in posts if not post.front.draft]
-    problems += duplicate_ids(live)
-    builder = DesiredBuilder(config, Renderer(config.path(config.publish.templates)))
-    desired = [result for result in map(builder.build, live) if _keep(result, problems)]
-    problems += reply_problems(live)
+    problems += duplicate_ids(live) + reply_problems(live)
+    limits, desired = _build_all(config, live, problems, refresh_limits)
     if problems:
         raise InvalidInput(problems)
     drafts = tuple(post.id for post in posts if post.front.draft)
-    return Project(config, tuple(desired), drafts)
+    # The plan shows character counts against the default account's effective limits.
+    shown = config.model_copy(update={"limits": limits.by_account().get(config.default_account, config.limits)})
+    return Project(shown, tuple(desired), drafts, limits)
+
+
+def _build_all(
+    config: Config, live: list[Post], problems: list[Problem], refresh_limits: LimitsRefresh | None
+) -> tuple[EffectiveLimits, list[DesiredStatus]]:
+    """Render every post, then apply each account's limits; a split post becomes several statuses."""
+    builder = DesiredBuilder(config, Renderer(config.path(config.publish.templates)))
+    drafted = [builder.draft(post) for post in live]
+    if refresh_limits is not None and not problems and not any(draft.problems for draft in drafted):
+        refresh_limits(config)
+    limits = effective_limits(config, InstanceCache.for_config(config))
+    by_account = limits.by_account()
+    fitted = [builder.fit(draft, by_account.get(draft.status.account, config.limits)) for draft in drafted]
+    built = [result for result in fitted if _keep(result, problems)]
+    return limits, thread_replies([status for statuses in built for status in statuses])
 
 
 def _parse_all(config: Config, posts_dir: Path, problems: list[Problem]) -> list[Post]:

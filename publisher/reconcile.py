@@ -1,12 +1,12 @@
-"""Find a status an interrupted run may have created, by its content, so it is adopted, not posted twice."""
+"""Find a status on the server by its content, so an uncertain create is adopted, not posted twice."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from publisher.mastodon import MastodonClient, Status, parse_status
-from publisher.state import PendingCreate
 
 log = logging.getLogger(__name__)
 
@@ -14,19 +14,29 @@ CLOCK_SKEW = timedelta(minutes=10)
 MAX_PAGES = 10  # 400 statuses: far more than one CI run creates between an intent and its rerun
 
 
-def find_existing_status(client: MastodonClient, pending: PendingCreate, *, media_count: int) -> Status | None:
-    """Walk the account's statuses back to the intent's start time; compare the source text."""
+@dataclass(frozen=True)
+class Wanted:
+    """What the status must look like, and the earliest moment it can have been created."""
+
+    text: str
+    spoiler_text: str
+    media_count: int
+    since: datetime
+
+
+def find_existing_status(client: MastodonClient, wanted: Wanted) -> Status | None:
+    """Walk the account's statuses, newest first, back to `since`; compare the source text."""
     account = client.verify_credentials()
-    since = pending.started_at - CLOCK_SKEW
+    oldest = wanted.since - CLOCK_SKEW
     max_id = None
     for _ in range(MAX_PAGES):
         page = client.account_statuses(account.id, limit=40, max_id=max_id)
         for raw in page:
             status = parse_status(raw)
-            if status.created_at is not None and status.created_at < since:
+            if status.created_at is not None and status.created_at < oldest:
                 return None
-            if _same_content(client, raw, pending, media_count):
-                log.info("adopting status %s created by an interrupted run", status.id)
+            if _same_content(client, raw, wanted):
+                log.info("found status %s on the server; adopting it instead of posting again", status.id)
                 return status
         if not page:
             return None
@@ -34,10 +44,10 @@ def find_existing_status(client: MastodonClient, pending: PendingCreate, *, medi
     return None
 
 
-def _same_content(client: MastodonClient, raw: dict, pending: PendingCreate, media_count: int) -> bool:
-    if len(raw.get("media_attachments") or []) != media_count:
+def _same_content(client: MastodonClient, raw: dict, wanted: Wanted) -> bool:
+    if len(raw.get("media_attachments") or []) != wanted.media_count:
         return False
-    if (raw.get("spoiler_text") or "") != pending.spoiler_text:
+    if (raw.get("spoiler_text") or "") != wanted.spoiler_text:
         return False
     source = client.status_source(str(raw["id"]))
-    return source.get("text", "").strip() == pending.text.strip()
+    return source.get("text", "").strip() == wanted.text.strip()

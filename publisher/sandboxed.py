@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -14,6 +15,12 @@ from publisher.sync import SyncEvent
 
 SANDBOX_DIR = ".publish-sandbox"
 SANDBOX_TOKEN_ENV = "PUBLISH_SANDBOX_TOKEN"
+PREVIEW_DIR = f"{SANDBOX_DIR}/preview"
+
+
+def preview_index(root: Path) -> Path:
+    """Where `sync --sandbox` writes the HTML preview of what the sandbox server received."""
+    return root / PREVIEW_DIR / "index.html"
 
 
 def sandbox_project(project: Project, server_url: str) -> Project:
@@ -40,10 +47,11 @@ def sync_sandbox(
     folder = project.config.root / SANDBOX_DIR
     folder.mkdir(exist_ok=True)
     (folder / "publish.state.json").unlink(missing_ok=True)  # a fresh server knows nothing yet
+    shutil.rmtree(project.config.root / PREVIEW_DIR, ignore_errors=True)
     token = secrets.token_urlsafe(24)
     with FakeMastodon(token=token, media_processing_polls=1) as server:
         sandboxed = sandbox_project(project, server.url)
-        return sync(
+        result = sync(
             config_path,
             clock=clock,
             environ={SANDBOX_TOKEN_ENV: token},
@@ -51,3 +59,16 @@ def sync_sandbox(
             on_event=on_event,
             project=sandboxed,
         )
+        write_received_preview(server, sandboxed, clock)
+        return result
+
+
+def write_received_preview(server, project: Project, clock: Clock) -> Path:
+    from publisher.output import iso
+    from publisher.preview import write_sandbox_preview
+    from publisher.preview_sandbox import contents_of
+
+    contents = contents_of(server, project.state_store().load().posts)
+    out_dir = preview_index(project.config.root).parent
+    generated = iso(clock.now().replace(microsecond=0)) or ""
+    return write_sandbox_preview(contents, project.config.limits, out_dir, generated)

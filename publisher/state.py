@@ -44,6 +44,7 @@ class StatusRecord(Frozen):
     text: str
     spoiler_text: str = ""
     visibility: str = "public"
+    reply_to: str | None = None  # the post id it answers, as in the front-matter
     in_reply_to_id: str | None = None
     media: tuple[MediaRecord, ...] = ()
     published_at: datetime | None = None

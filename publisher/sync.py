@@ -12,7 +12,7 @@ from publisher.errors import NotFound, PublishError
 from publisher.mastodon import MastodonClient, ScheduledStatus, Status, status_params
 from publisher.models import DesiredStatus
 from publisher.plan import Change, ChangeKind, Plan, idempotency_key
-from publisher.reconcile import find_existing_status
+from publisher.reconcile import Wanted, find_existing_status
 from publisher.state import MediaRecord, PendingCreate, State, StateStore, StatusRecord
 from publisher.uploads import MediaUploader
 
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SyncEvent:
-    action: str  # created, scheduled, edited, deleted, adopted, uploaded
+    action: str  # created, scheduled, rescheduled, edited, deleted, adopted
     post_id: str
     url: str | None = None
     detail: str = ""
@@ -49,15 +49,19 @@ class SyncRun:
         return self.state
 
     def _apply_one(self, change: Change) -> None:
-        if change.kind in (ChangeKind.CREATE, ChangeKind.SCHEDULE):
-            self._create(change.desired, schedule=change.kind == ChangeKind.SCHEDULE)
-        elif change.kind == ChangeKind.UPDATE:
-            self._update(change.desired, change.record)
-        elif change.kind == ChangeKind.REPLACE:
-            self._delete(change.post_id, change.record)
-            self._create(change.desired, schedule=False)
-        elif change.kind == ChangeKind.DELETE:
-            self._delete(change.post_id, change.record)
+        kind, desired, record = change.kind, change.desired, change.record
+        if kind in (ChangeKind.CREATE, ChangeKind.SCHEDULE):
+            self._create(desired, schedule=kind == ChangeKind.SCHEDULE)
+        elif kind == ChangeKind.UPDATE and record.status_id is None:
+            self._recreate(desired, record)  # a scheduled status can only be moved in time
+        elif kind == ChangeKind.UPDATE:
+            self._update(desired, record)
+        elif kind == ChangeKind.RESCHEDULE:
+            self._reschedule(desired, record)
+        elif kind == ChangeKind.REPLACE:
+            self._recreate(desired, record)
+        elif kind == ChangeKind.DELETE:
+            self._delete(change.post_id, record)
 
     def _save(self, state: State) -> None:
         self.store.save(state)
@@ -69,12 +73,12 @@ class SyncRun:
 
     # -- create ------------------------------------------------------------------------------------
 
-    def _create(self, desired: DesiredStatus, *, schedule: bool) -> None:
+    def _create(self, desired: DesiredStatus, *, schedule: bool, replacing: str | None = None) -> None:
         client = self.clients[desired.account]
         pending = self.state.pending.get(desired.post_id)
         if pending is not None and self._adopt_if_published(desired, pending, client):
             return
-        intent = self._start_intent(desired, pending)
+        intent = self._start_intent(desired, pending, replacing)
         media = self._upload(desired, client, reuse=intent.media)
         params = status_params(
             desired,
@@ -82,24 +86,23 @@ class SyncRun:
             in_reply_to_id=self._parent_status_id(desired),
             scheduled_at=desired.publish_at if schedule else None,
         )
-        intent = self.state.pending[desired.post_id]
+        wanted = Wanted(intent.text, intent.spoiler_text, len(media), intent.started_at)
         result = client.create_status(
             params,
             idempotency_key=intent.idempotency_key,
-            find_existing=lambda: find_existing_status(client, intent, media_count=len(media)),
+            find_existing=None if schedule else lambda: find_existing_status(client, wanted),
         )
-        self._record(desired, result, media)
+        self._record(desired, result, self.state.pending[desired.post_id], media)
 
-    def _start_intent(self, desired: DesiredStatus, pending: PendingCreate | None) -> PendingCreate:
+    def _start_intent(self, desired: DesiredStatus, pending: PendingCreate | None, replacing: str | None) -> PendingCreate:
         """Write-ahead: the state says a create is under way before the server hears of it."""
-        reuse = pending.media if pending is not None else ()
         intent = PendingCreate(
             content_hash=desired.content_hash,
-            idempotency_key=idempotency_key(desired),
+            idempotency_key=idempotency_key(desired, replacing),
             started_at=pending.started_at if pending is not None else self.clock.now(),
             text=desired.text,
             spoiler_text=desired.spoiler_text,
-            media=reuse,
+            media=pending.media if pending is not None else (),
         )
         self._save(self.state.with_pending(desired.post_id, intent))
         return intent
@@ -114,11 +117,11 @@ class SyncRun:
 
     def _adopt_if_published(self, desired: DesiredStatus, pending: PendingCreate, client: MastodonClient) -> bool:
         """An earlier run may have created the status and died before recording it: look first."""
-        found = find_existing_status(client, pending, media_count=len(pending.media) or len(desired.media))
+        media_count = len(pending.media) or len(desired.media)
+        found = find_existing_status(client, Wanted(pending.text, pending.spoiler_text, media_count, pending.started_at))
         if found is None:
             return False
-        media = list(pending.media)
-        self._record_status(desired.post_id, found, pending, desired, media)
+        self._record_status(desired, found, pending, list(pending.media))
         self._emit(SyncEvent("adopted", desired.post_id, found.url, "found on the server from an earlier run"))
         if pending.content_hash != desired.content_hash:
             self._update(desired, self.state.posts[desired.post_id])
@@ -129,20 +132,17 @@ class SyncRun:
             return None
         parent = self.state.posts.get(desired.reply_to)
         if parent is None or parent.status_id is None:
-            raise PublishError(
-                f"{desired.post_id}: replies to {desired.reply_to!r}, which is not published yet"
-            )
+            raise PublishError(f"{desired.post_id}: replies to {desired.reply_to!r}, which is not published yet")
         return parent.status_id
 
-    def _record(self, desired, result: Status | ScheduledStatus, media: list[MediaRecord]) -> None:
-        pending = self.state.pending[desired.post_id]
-        self._record_status(desired.post_id, result, pending, desired, media)
+    def _record(self, desired, result: Status | ScheduledStatus, pending: PendingCreate, media) -> None:
+        self._record_status(desired, result, pending, media)
         if isinstance(result, ScheduledStatus):
-            self._emit(SyncEvent("scheduled", desired.post_id, None, f"for {result.scheduled_at}"))
+            self._emit(SyncEvent("scheduled", desired.post_id, None, f"for {_iso(result.scheduled_at)}"))
         else:
             self._emit(SyncEvent("created", desired.post_id, result.url))
 
-    def _record_status(self, post_id, result, pending: PendingCreate, desired: DesiredStatus, media) -> None:
+    def _record_status(self, desired: DesiredStatus, result, pending: PendingCreate, media) -> None:
         scheduled = isinstance(result, ScheduledStatus)
         record = StatusRecord(
             source=desired.source,
@@ -154,6 +154,7 @@ class SyncRun:
             text=pending.text,
             spoiler_text=pending.spoiler_text,
             visibility=desired.visibility,
+            reply_to=desired.reply_to,
             in_reply_to_id=None if scheduled else result.raw.get("in_reply_to_id"),
             media=tuple(media),
             published_at=None if scheduled else result.created_at,
@@ -161,18 +162,14 @@ class SyncRun:
             scheduled_at=result.scheduled_at if scheduled else None,
             recorded_at=self.clock.now(),
         )
-        self._save(self.state.with_record(post_id, record))
+        self._save(self.state.with_record(desired.post_id, record))
 
-    # -- update and delete ---------------------------------------------------------------------------
+    # -- edit, move, re-create, delete ---------------------------------------------------------------
 
     def _update(self, desired: DesiredStatus, record: StatusRecord) -> None:
-        if record.status_id is None:  # still scheduled: Mastodon can only move it, so re-create it
-            self._delete(desired.post_id, record)
-            self._create(desired, schedule=True)
-            return
+        """PUT the full new state: Mastodon clears every field an edit leaves out."""
         client = self.clients[desired.account]
-        uploader = MediaUploader(client, self.root)
-        media = uploader.upload_all(desired.media, reuse=record.media, reuse_by_digest=True)
+        media = MediaUploader(client, self.root).upload_all(desired.media, reuse=record.media, reuse_by_digest=True)
         params = status_params(desired, [item.media_id for item in media])
         params.pop("visibility", None)  # cannot be edited; changing it is a Replace
         params["media_attributes"] = [_media_attributes(item) for item in media]
@@ -180,7 +177,6 @@ class SyncRun:
         updated = record.model_copy(
             update={
                 "content_hash": desired.content_hash,
-                "idempotency_key": idempotency_key(desired),
                 "text": desired.text,
                 "spoiler_text": desired.spoiler_text,
                 "media": tuple(media),
@@ -191,6 +187,17 @@ class SyncRun:
         )
         self._save(self.state.with_record(desired.post_id, updated))
         self._emit(SyncEvent("edited", desired.post_id, updated.url))
+
+    def _reschedule(self, desired: DesiredStatus, record: StatusRecord) -> None:
+        result = self.clients[desired.account].reschedule(record.scheduled_id, desired.publish_at)
+        updated = record.model_copy(update={"scheduled_at": result.scheduled_at, "recorded_at": self.clock.now()})
+        self._save(self.state.with_record(desired.post_id, updated))
+        self._emit(SyncEvent("rescheduled", desired.post_id, None, f"for {_iso(result.scheduled_at)}"))
+
+    def _recreate(self, desired: DesiredStatus, record: StatusRecord) -> None:
+        self._delete(desired.post_id, record)
+        future = desired.publish_at is not None and desired.publish_at > self.clock.now()
+        self._create(desired, schedule=future, replacing=record.status_id or record.scheduled_id)
 
     def _delete(self, post_id: str, record: StatusRecord) -> None:
         client = self.clients[record.account]
@@ -210,3 +217,7 @@ def _media_attributes(item: MediaRecord) -> dict:
     if item.focus is not None:
         attributes["focus"] = f"{item.focus[0]:g},{item.focus[1]:g}"
     return attributes
+
+
+def _iso(moment) -> str:
+    return moment.isoformat().replace("+00:00", "Z") if moment else "?"

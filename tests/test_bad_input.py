@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from publisher.cli import app
+from tests.conftest import FAKE_TOKEN
 from tests.helpers import JPEG_HEAD, PNG_1PX, make_repo
 
 IMG = {"posts/a.png": PNG_1PX}
@@ -69,6 +70,21 @@ CASES = [
     ("not-utf8", {}, {"posts/p.md": b"\xff\xfe\x00bad"}, "posts/p.md", "UTF-8"),
     ("typed-by-content-but-no-alt", {"p.md": "---\nmedia:\n  - {path: a.bin}\n---\nx"}, {"posts/a.bin": JPEG_HEAD},
      "posts/p.md:3", "media[0].alt"),
+    ("empty-text", {"p.md": "---\ntags: []\n---\n"}, {}, "posts/p.md", "body"),
+    ("draft-not-bool", {"p.md": "---\ndraft: maybe\n---\nx"}, {}, "posts/p.md:2", "draft"),
+    ("media-not-a-list", {"p.md": "---\nmedia: a.png\n---\nx"}, IMG, "posts/p.md:2", "media"),
+    ("tags-not-a-list", {"p.md": "---\ntags: caturday\n---\nx"}, {}, "posts/p.md:2", "tags"),
+    ("reply-to-itself", {"p.md": "---\nid: me\nreply_to: me\n---\nx"}, {}, "posts/p.md:3", "reply_to"),
+    ("visibility-wrong-type", {"p.md": "---\nvisibility: 3\n---\nx"}, {}, "posts/p.md:2", "visibility"),
+    ("focus-not-numbers", {"p.md": "---\nmedia:\n  - {path: a.png, alt: x, focus: [a, b]}\n---\nx"}, IMG,
+     "posts/p.md:3", "media[0].focus"),
+    ("poll-expiry-negative", {"p.md": "---\npoll: {options: [a, b], expires_in: -5}\n---\nx"}, {}, "posts/p.md:2",
+     "poll.expires_in"),
+    ("yaml-body-not-text", {"p.yaml": "body: [1, 2]"}, {}, "posts/p.yaml:1", "body"),
+    ("spoiler-not-text", {"p.md": "---\ncw: {a: b}\n---\nx"}, {}, "posts/p.md:2", "cw"),
+    ("media-item-not-mapping", {"p.md": "---\nmedia:\n  - just-a-path.png\n---\nx"}, {}, "posts/p.md:3", "media[0]"),
+    ("unknown-media-key", {"p.md": "---\nmedia:\n  - {path: a.png, alt: x, focal: [0, 0]}\n---\nx"}, IMG,
+     "posts/p.md:3", "media[0].focal: unknown key (hint: did you mean 'focus'?)"),
 ]
 
 
@@ -87,6 +103,18 @@ def test_bad_post_exits_2_naming_file_line_and_field(tmp_path, posts, files, loc
     assert lines, result.stderr
     assert any(field in line for line in lines), result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("posts", "files", "location", "field"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_post_makes_sync_send_nothing(tmp_path, fake_server, posts, files, location, field):
+    config = make_repo(tmp_path, {**posts, "ok.md": OK}, files=files, instance=fake_server.url)
+    result = CliRunner(env={"PUBLISH_TEST_TOKEN": FAKE_TOKEN}).invoke(app, ["sync", "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    assert location in result.stderr and field in result.stderr, result.stderr
+    # At most the public instance limits are read, when a post breaks only limits the server may set higher.
+    public_reads = [r for r in fake_server.requests if r.path == "/api/v2/instance" and "authorization" not in r.headers]
+    assert fake_server.requests == public_reads
+    assert not (tmp_path / "publish.state.json").exists()
 
 
 def test_symlink_escaping_the_repository_is_rejected(tmp_path):

@@ -165,7 +165,7 @@ def test_two_concurrent_syncs_on_one_repo_only_one_publishes(tmp_path):
             with pytest.raises(LockTimeout) as error:
                 run_sync(config, clock, lock_timeout=0.05)
         assert "another `publish sync`" in str(error.value)
-        assert server.requests == []
+        assert server.writes() == []
         first = sync_in_subprocess(config)
         second = sync_in_subprocess(config)
         outputs = [process.communicate(timeout=60) for process in (first, second)]

@@ -1,0 +1,76 @@
+"""Run a command as a child process; measure its wall time and peak resident memory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from repos import TOKEN_ENV
+
+CHILD_TIMEOUT = 120.0
+LOOPBACK = "127.0.0.1,localhost"
+
+
+@dataclass(frozen=True)
+class Measured:
+    seconds: float
+    max_rss_mib: float
+    returncode: int
+    stdout: str
+    stderr: str
+    requests: int = 0  # what the fake server received, when one was involved
+
+
+class BenchFailure(Exception):
+    """A measured command did not do what the row claims; the figure would mean nothing."""
+
+
+def run_measured(command: list[str], *, env: Mapping[str, str] | None = None) -> Measured:
+    """Wall time from spawn to exit, and the child's own peak RSS (os.wait4's rusage, not our process)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err, env=env)
+        watchdog = threading.Timer(CHILD_TIMEOUT, process.kill)
+        watchdog.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            watchdog.cancel()
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen must not wait again
+        out.seek(0)
+        err.seek(0)
+        text = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
+    return Measured(seconds, usage.ru_maxrss / 1024, process.returncode, *text)
+
+
+def checked(measured: Measured, what: str) -> Measured:
+    if measured.returncode != 0:
+        raise BenchFailure(f"{what} exited with {measured.returncode}:\n{measured.stdout}\n{measured.stderr}")
+    return measured
+
+
+def best_of(runs: int, measure: Callable[[], Measured]) -> Measured:
+    """The fastest of `runs` runs: noise from other processes only ever adds time."""
+    return min((measure() for _ in range(runs)), key=lambda measured: measured.seconds)
+
+
+def publish_command(*args: str) -> list[str]:
+    """The installed `publish` script beside this interpreter, as a user runs it."""
+    script = Path(sys.executable).with_name("publish")
+    return [str(script), *args] if script.exists() else [sys.executable, "-m", "publisher", *args]
+
+
+def child_env(token: str = "") -> dict[str, str]:
+    """The environment of every child: loopback never goes through a proxy; the token when one is needed."""
+    env = {**os.environ, "NO_PROXY": LOOPBACK, "no_proxy": LOOPBACK}
+    if token:
+        env[TOKEN_ENV] = token
+    return env

@@ -1,0 +1,187 @@
+"""Rows (a) to (c): `publish sync` against the fake server with added latency, big files and rate limits."""
+
+from __future__ import annotations
+
+import math
+import secrets
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from measure import BenchFailure, Measured, best_of, checked, child_env, publish_command, run_measured
+from repos import distinct_png, image_posts, sparse_mp4, write_manifest, write_post, write_repo
+from rows import Row, Settings, ratio, seconds
+
+from publisher.sandbox import FakeMastodon
+
+MIB = 1024 * 1024
+BASELINE = Path(__file__).with_name("baseline.py")
+GENEROUS = {"media": (10_000, 1800), "statuses": (10_000, 10_800), "requests": (100_000, 300)}
+MEDIA_UPLOAD = "/api/v2/media"
+
+
+class TimedFake(FakeMastodon):
+    """The fake server, also noting when each request was answered and with which status."""
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.answers: list[tuple[float, str, str, int]] = []
+        self._answers_lock = threading.Lock()
+
+    def respond(self, request, body_problem):
+        response = super().respond(request, body_problem)
+        with self._answers_lock:
+            self.answers.append((time.time(), request.method, request.path, response.status if response else 0))
+        return response
+
+    def count(self, status: int) -> int:
+        return sum(1 for answer in self.answers if answer[3] == status)
+
+    def first_upload_at(self) -> float:
+        return min(at for at, method, path, _ in self.answers if method == "POST" and path == MEDIA_UPLOAD)
+
+
+@contextmanager
+def fake_server(latency: float, rate_limits: dict = GENEROUS) -> Iterator[TimedFake]:
+    token = secrets.token_urlsafe(18)
+    with TimedFake(token=token, latency=latency, media_processing_polls=0, rate_limits=rate_limits) as server:
+        yield server
+
+
+def new_repo(workdir: Path, server: TimedFake, fill: Callable[[Path], object], limits: str = "") -> Path:
+    root = Path(tempfile.mkdtemp(dir=workdir))
+    config = write_repo(root, server.url, limits=limits)
+    fill(root)
+    return config
+
+
+def publish_sync(config: Path, server: TimedFake, *, statuses: int, media: int) -> Measured:
+    command = publish_command("sync", "--config", str(config))
+    return expect(checked(run_measured(command, env=child_env(server.token)), "sync"), server, statuses, media)
+
+
+def expect(measured: Measured, server: TimedFake, statuses: int, media: int) -> Measured:
+    """The run, with the number of requests it sent, once the server holds what it should."""
+    if (len(server.statuses), len(server.media)) != (statuses, media):
+        raise BenchFailure(
+            f"expected {statuses} statuses and {media} media, the server has {len(server.statuses)} and "
+            f"{len(server.media)}:\n{measured.stdout[-500:]}\n{measured.stderr[-2000:]}"
+        )
+    return replace(measured, requests=len(server.answers))
+
+
+# -- (a) 20 posts x 4 images with 50 ms per request --------------------------------------------------
+
+
+def empty_sync(settings: Settings, workdir: Path) -> Measured:
+    """Start-up: a sync with nothing to do, against the same kind of server."""
+    with fake_server(settings.latency) as server:
+        return publish_sync(new_repo(workdir, server, lambda root: None), server, statuses=0, media=0)
+
+
+def our_sync(settings: Settings, workdir: Path) -> Measured:
+    posts, images = settings.sync_posts, settings.images_per_post
+    with fake_server(settings.latency) as server:
+        config = new_repo(workdir, server, lambda root: image_posts(root, posts, images))
+        return publish_sync(config, server, statuses=posts, media=posts * images)
+
+
+def baseline_sync(settings: Settings, workdir: Path) -> Measured:
+    posts, images = settings.sync_posts, settings.images_per_post
+    with fake_server(settings.latency) as server:
+        config = new_repo(workdir, server, lambda root: image_posts(root, posts, images))
+        manifest = write_manifest(config, config.with_name("manifest.json"))
+        command = [sys.executable, str(BASELINE), server.url, str(manifest)]
+        return expect(checked(run_measured(command, env=child_env(server.token)), "baseline"), server, posts, posts * images)
+
+
+def sync_rows(settings: Settings, workdir: Path) -> tuple[list[Row], Measured]:
+    empty = best_of(settings.runs + 1, lambda: empty_sync(settings, workdir))
+    ours = best_of(settings.runs, lambda: our_sync(settings, workdir))
+    baseline = best_of(settings.runs, lambda: baseline_sync(settings, workdir))
+    minimum = (settings.sync_posts + 1) * settings.latency + empty.seconds
+    shape = f"{settings.sync_posts} posts × {settings.images_per_post} images, {settings.latency * 1000:g} ms/request"
+    speedup, over_minimum = baseline.seconds / ours.seconds, ours.seconds / minimum
+    rows = [
+        Row("(a) start-up: `publish sync` with nothing to do", seconds(empty.seconds), f"{empty.requests} requests"),
+        Row(f"(a) naive sequential baseline, {shape}", seconds(baseline.seconds), f"{baseline.requests} requests"),
+        Row(f"(a) pipelined minimum, {shape}", seconds(minimum), "(posts + 1) × latency + start-up"),
+        Row(f"(a) `publish sync`, {shape}", seconds(ours.seconds), f"{ours.requests} requests"),
+        Row("(a) speed-up over the baseline", ratio(speedup), "", "≥ 3×", speedup >= 3),
+        Row("(a) time over the pipelined minimum", ratio(over_minimum), "", "≤ 1.3×", over_minimum <= 1.3),
+    ]
+    return rows, empty
+
+
+# -- (b) peak memory while uploading one big file ----------------------------------------------------
+
+
+def one_media_sync(workdir: Path, make_media: Callable[[Path], object], limits: str = "") -> tuple[Measured, int]:
+    """Sync one post with one attachment; also returns the size of what the server stored."""
+    with fake_server(0.0) as server:
+        config = new_repo(workdir, server, lambda root: write_post(root, 0, [make_media(root)]), limits)
+        measured = publish_sync(config, server, statuses=1, media=1)
+        (record,) = server.media.values()
+        return measured, len(record["_data"])
+
+
+def memory_rows(settings: Settings, workdir: Path, empty: Measured) -> list[Row]:
+    size = settings.big_file_mib * MIB
+    small, _ = one_media_sync(workdir, lambda root: distinct_png(root, "small.png", 1))
+    big, stored = one_media_sync(
+        workdir, lambda root: sparse_mp4(root, "big.mp4", size), f"[limits]\nvideo_size_limit = {2 * size}\n"
+    )
+    if stored != size:
+        raise BenchFailure(f"the server stored {stored} bytes of a {size}-byte file")
+    growth = big.max_rss_mib - empty.max_rss_mib
+    return [
+        Row("(b) peak RSS, `publish sync` with nothing to do", f"{empty.max_rss_mib:.1f} MiB"),
+        Row("(b) peak RSS, sync of one 2 KiB image", f"{small.max_rss_mib:.1f} MiB"),
+        Row(
+            f"(b) peak RSS, sync of one {settings.big_file_mib} MiB video",
+            f"{big.max_rss_mib:.1f} MiB",
+            f"+{growth:.1f} MiB over nothing to do",
+            "≤ +25 MiB",
+            growth <= 25,
+        ),
+    ]
+
+
+# -- (c) rate limits announced in headers ------------------------------------------------------------
+
+
+def limits_allow(first_upload: float, launched: float, uploads: int, settings: Settings) -> float:
+    """Seconds from launch until the last upload may be accepted (fixed windows aligned like Mastodon's),
+    plus one round trip for the status that follows it."""
+    limit, period = settings.media_limit
+    window_start = math.floor(first_upload / period) * period
+    last_upload = max(first_upload, window_start + ((uploads - 1) // limit) * period)
+    return last_upload - launched + settings.latency
+
+
+def rate_limited_rows(settings: Settings, workdir: Path) -> list[Row]:
+    posts, images = settings.limited_posts, settings.images_per_post
+    limit, period = settings.media_limit
+    with fake_server(settings.latency, {**GENEROUS, "media": (limit, period)}) as server:
+        config = new_repo(workdir, server, lambda root: image_posts(root, posts, images))
+        launched = time.time()
+        run = publish_sync(config, server, statuses=posts, media=posts * images)
+        refused = server.count(429)
+        allowed = limits_allow(server.first_upload_at(), launched, posts * images, settings)
+    shape = f"{posts * images} uploads at {limit} per {period} s"
+    return [
+        Row(f"(c) 429 answers, {shape}", str(refused), "", "0", refused == 0),
+        Row(
+            f"(c) `publish sync`, {shape}",
+            seconds(run.seconds),
+            f"limits allow {seconds(allowed)}",
+            "≤ 1.1×",
+            run.seconds <= 1.1 * allowed,
+        ),
+        Row("(c) time over what the limits allow", ratio(run.seconds / allowed)),
+    ]

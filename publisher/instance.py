@@ -1,0 +1,290 @@
+"""What each account's server accepts: announced by its instance, cached beside the state file, or defaults.
+
+For every limit, a key set in publish.toml's [limits] wins; else the instance's cached announcement, of any
+age (a day-old announcement is still closer to the truth than generic defaults, and offline commands must not
+start failing because a cache aged); else Mastodon's documented defaults. `publish sync` refreshes an
+announcement older than MAX_AGE before it validates; `publish limits --refresh` refreshes on request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+
+from publisher.clock import Clock
+from publisher.config import Account, Config, Limits
+from publisher.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+CACHE_DIR = ".publish-cache"
+CACHE_VERSION = 1
+MAX_AGE = timedelta(hours=24)
+
+InstanceFetch = Callable[[str, Account], Any]
+"""(account name, account) -> the body of GET /api/v2/instance (or v1), or None when it is not to be asked."""
+
+# Where an instance document announces each limit; earlier entries win. The flat keys are what Mastodon's v1
+# before 3.4, Pleroma and Akkoma announce outside `configuration`.
+ANNOUNCED: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("configuration", "statuses", "max_characters"), "max_characters"),
+    (("configuration", "statuses", "max_media_attachments"), "max_media_attachments"),
+    (("configuration", "statuses", "characters_reserved_per_url"), "characters_reserved_per_url"),
+    (("configuration", "media_attachments", "supported_mime_types"), "supported_mime_types"),
+    (("configuration", "media_attachments", "image_size_limit"), "image_size_limit"),
+    (("configuration", "media_attachments", "video_size_limit"), "video_size_limit"),
+    (("configuration", "media_attachments", "image_matrix_limit"), "image_matrix_limit"),
+    (("configuration", "media_attachments", "video_matrix_limit"), "video_matrix_limit"),
+    (("configuration", "media_attachments", "description_limit"), "description_limit"),
+    (("configuration", "polls", "max_options"), "poll_max_options"),
+    (("configuration", "polls", "max_characters_per_option"), "poll_max_characters_per_option"),
+    (("configuration", "polls", "min_expiration"), "poll_min_expiration"),
+    (("configuration", "polls", "max_expiration"), "poll_max_expiration"),
+    (("max_toot_chars",), "max_characters"),
+    (("description_limit",), "description_limit"),
+    (("upload_limit",), "image_size_limit"),
+    (("upload_limit",), "video_size_limit"),
+    (("poll_limits", "max_options"), "poll_max_options"),
+    (("poll_limits", "max_option_chars"), "poll_max_characters_per_option"),
+    (("poll_limits", "min_expiration"), "poll_min_expiration"),
+    (("poll_limits", "max_expiration"), "poll_max_expiration"),
+)
+
+
+def announced_limits(document: dict) -> dict[str, Any]:
+    """The Limits fields an instance document announces; a missing or nonsensical value is left out."""
+    found: dict[str, Any] = {}
+    for path, field in ANNOUNCED:
+        value = _dig(document, path)
+        if field not in found and value is not None:
+            checked = checked_limit(field, value)
+            if checked is not None:
+                found[field] = checked
+    return found
+
+
+def checked_limit(field: str, value: Any) -> Any:
+    """The value as a Limits field holds it, or None when it is not valid for that field."""
+    try:
+        return getattr(Limits.model_validate({field: value}), field)
+    except ValidationError:
+        log.warning("ignoring the instance's %s: %r is not a valid value", field, value)
+        return None
+
+
+def _dig(document: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(document, dict):
+            return None
+        document = document.get(key)
+    return document
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """What one instance said about its limits, and when we asked."""
+
+    instance: str
+    fetched_at: datetime
+    limits: dict[str, Any]
+    server_version: str | None = None
+
+    def age(self, now: datetime) -> timedelta:
+        return now - self.fetched_at
+
+    def is_fresh(self, now: datetime, max_age: timedelta = MAX_AGE) -> bool:
+        return self.age(now) <= max_age
+
+
+def announcement_from(instance: str, document: Any, now: datetime) -> Announcement:
+    if not isinstance(document, dict):
+        raise ApiError("the instance answered without a JSON document", method="GET", path="/api/v2/instance")
+    version = document.get("version")
+    return Announcement(instance, now, announced_limits(document), version if isinstance(version, str) else None)
+
+
+class InstanceCache:
+    """One small JSON file per instance in `.publish-cache/` beside the state file (not for git)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    @classmethod
+    def for_config(cls, config: Config) -> InstanceCache:
+        return cls(config.path(config.publish.state).parent / CACHE_DIR)
+
+    def path(self, instance: str) -> Path:
+        host = re.sub(r"[^A-Za-z0-9.-]", "_", urlsplit(instance).netloc)
+        return self.folder / f"instance-{host}.json"
+
+    def load(self, instance: str) -> Announcement | None:
+        """The cached announcement, or None when there is none, it is unreadable or for another URL."""
+        try:
+            data = json.loads(self.path(instance).read_text(encoding="utf-8"))
+            if data.get("version") != CACHE_VERSION or data.get("instance") != instance:
+                return None
+            limits = _cached_limits(data["limits"])
+            fetched_at = _aware(datetime.fromisoformat(data["fetched_at"]))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.warning("ignoring unreadable instance cache %s: %s", self.path(instance), exc)
+            return None
+        return Announcement(instance, fetched_at, limits, data.get("server_version"))
+
+    def save(self, announcement: Announcement) -> None:
+        """Written to a temporary file and renamed, so a reader never sees half a file."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        document = {
+            "version": CACHE_VERSION,
+            "instance": announcement.instance,
+            "fetched_at": announcement.fetched_at.isoformat(),
+            "server_version": announcement.server_version,
+            "limits": {key: list(v) if isinstance(v, tuple) else v for key, v in announcement.limits.items()},
+        }
+        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".instance-", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(document, stream, indent=2, sort_keys=True)
+            stream.write("\n")
+        os.replace(temporary, self.path(announcement.instance))
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("fetched_at has no timezone")
+    return moment
+
+
+def _cached_limits(raw: dict[str, Any]) -> dict[str, Any]:
+    checked = {key: checked_limit(key, value) for key, value in raw.items() if key in Limits.model_fields}
+    return {key: value for key, value in checked.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class AccountLimits:
+    """The limits one account's posts are validated against, and where they came from."""
+
+    account: str
+    instance: str
+    limits: Limits
+    announced_at: datetime | None = None  # when the instance was read; None: nothing cached
+    overrides: tuple[str, ...] = ()  # the keys publish.toml's [limits] sets
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.instance).netloc
+
+
+@dataclass(frozen=True)
+class EffectiveLimits:
+    accounts: tuple[AccountLimits, ...] = ()
+
+    def by_account(self) -> dict[str, Limits]:
+        return {entry.account: entry.limits for entry in self.accounts}
+
+    def only(self, account: str | None) -> EffectiveLimits:
+        if account is None:
+            return self
+        return EffectiveLimits(tuple(entry for entry in self.accounts if entry.account == account))
+
+
+def effective_limits(config: Config, cache: InstanceCache) -> EffectiveLimits:
+    return EffectiveLimits(
+        tuple(account_limits(config, name, cache.load(account.instance)) for name, account in config.accounts.items())
+    )
+
+
+def account_limits(config: Config, name: str, announcement: Announcement | None) -> AccountLimits:
+    overrides = tuple(sorted(config.limits.model_fields_set))
+    explicit = config.limits.model_dump(include=set(overrides))
+    announced = announcement.limits if announcement else {}
+    limits = Limits.model_validate({**announced, **explicit})
+    fetched_at = announcement.fetched_at if announcement else None
+    return AccountLimits(name, config.accounts[name].instance, limits, fetched_at, overrides)
+
+
+def refresh_announcements(
+    config: Config,
+    cache: InstanceCache,
+    fetch: InstanceFetch,
+    now: datetime,
+    *,
+    accounts: Iterable[str],
+    force: bool = False,
+) -> list[str]:
+    """Ask each account's instance (once per instance) when its cached answer is missing or stale, or always
+    with `force`; return the instances that answered."""
+    refreshed: list[str] = []
+    for name in accounts:
+        instance = config.accounts[name].instance
+        cached = cache.load(instance)
+        if instance in refreshed or (not force and cached is not None and cached.is_fresh(now)):
+            continue
+        document = fetch(name, config.accounts[name])
+        if document is None:
+            continue
+        cache.save(announcement_from(instance, document, now))
+        refreshed.append(instance)
+        log.info("read the limits of %s", instance)
+    return refreshed
+
+
+def tolerant(fetch: InstanceFetch) -> InstanceFetch:
+    """For sync: an instance that cannot tell its limits leaves the cache (or the defaults) in force."""
+
+    def fetch_or_none(name: str, account: Account) -> Any:
+        try:
+            document = fetch(name, account)
+        except ApiError as exc:
+            log.warning("could not read the limits of %s (%s); keeping cached or default limits", account.instance, exc)
+            return None
+        if document is not None and not isinstance(document, dict):
+            log.warning("%s answered without a JSON document; keeping cached or default limits", account.instance)
+            return None
+        return document
+
+    return fetch_or_none
+
+
+def public_fetch(clock: Clock) -> InstanceFetch:
+    """GET /api/v2/instance (or v1) without a token: the limits are public."""
+
+    def fetch(name: str, account: Account) -> Any:
+        from publisher.http import HttpClient
+        from publisher.mastodon import MastodonClient
+
+        with HttpClient(account.instance, None, clock=clock) as http:
+            return MastodonClient(http, clock).instance()
+
+    return fetch
+
+
+def publishing_fetch(client_for: Callable[[str, Account, str], Any], environ: Mapping[str, str]) -> InstanceFetch:
+    """Sync asks through the clients it publishes with; an account without a token is not asked at all."""
+
+    def fetch(name: str, account: Account) -> Any:
+        token = environ.get(account.token_env, "").strip()
+        return client_for(name, account, token).instance() if token else None
+
+    return fetch
+
+
+def stale_refresher(clock: Clock, fetch: InstanceFetch, account: str | None = None) -> Callable[[Config], None]:
+    """For sync: re-read the instances whose cached limits are missing or stale; a failure only warns."""
+
+    def refresh(config: Config) -> None:
+        names = [account] if account in config.accounts else list(config.accounts)
+        refresh_announcements(config, InstanceCache.for_config(config), tolerant(fetch), clock.now(), accounts=names)
+
+    return refresh

@@ -1,0 +1,112 @@
+"""What every plan renderer shares: symbols, labels, grouping, counts and the old → new comparison."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from publisher.config import Limits
+from publisher.length import status_length
+from publisher.models import DesiredStatus, MediaSpec
+from publisher.plan import Change, ChangeKind, Plan
+from publisher.state import MediaRecord, StatusRecord
+
+SYMBOLS = {
+    ChangeKind.CREATE: "+",
+    ChangeKind.UPDATE: "~",
+    ChangeKind.REPLACE: "⇄",
+    ChangeKind.SCHEDULE: "⏲",
+    ChangeKind.DEFERRED: "⏲",
+    ChangeKind.DELETE: "-",
+    ChangeKind.ORPHAN: "?",
+    ChangeKind.UNCHANGED: "=",
+}
+SUMMARY = (
+    ("create", "to create"),
+    ("update", "to edit"),
+    ("replace", "to replace"),
+    ("delete", "to delete"),
+    ("schedule", "to schedule"),
+    ("deferred", "deferred"),
+    ("orphan", "orphaned"),
+    ("unchanged", "unchanged"),
+)
+LABELS = dict(SUMMARY)
+# Shown grouped in this order; unchanged posts are only counted.
+GROUPS = tuple(ChangeKind(key) for key, _ in SUMMARY if key != "unchanged")
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def character_count(post: DesiredStatus, limits: Limits) -> int:
+    return status_length(post.text, post.spoiler_text, url_length=limits.characters_reserved_per_url)
+
+
+def recorded_count(record: StatusRecord, limits: Limits) -> int:
+    return status_length(record.text, record.spoiler_text, url_length=limits.characters_reserved_per_url)
+
+
+def summary_line(plan: Plan) -> str:
+    counts = plan.counts()
+    return "Plan: " + ", ".join(f"{counts[key]} {label}" for key, label in SUMMARY) + "."
+
+
+def headline(plan: Plan) -> str:
+    """The one line a reviewer reads first: "3 to create, 1 to edit, 0 to delete"."""
+    counts = plan.counts()
+    return f"{counts['create']} to create, {counts['update']} to edit, {counts['delete']} to delete"
+
+
+def source_of(change: Change) -> str:
+    if change.desired:
+        return change.desired.source
+    return change.record.source if change.record else ""
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def grouped(plan: Plan) -> list[tuple[ChangeKind, tuple[Change, ...]]]:
+    """The non-empty groups of changes, in GROUPS order, each in plan order."""
+    return [(kind, plan.of(kind)) for kind in GROUPS if plan.of(kind)]
+
+
+def text_diff(old: str, new: str) -> list[str]:
+    """A unified diff of the published text against the new one; empty when they are equal."""
+    lines = difflib.unified_diff(old.split("\n"), new.split("\n"), "published", "new", lineterm="")
+    return list(lines)
+
+
+def revision_notes(record: StatusRecord, post: DesiredStatus) -> list[str]:
+    """What changed besides the text, as far as the state file remembers the published version."""
+    notes = []
+    if record.spoiler_text != post.spoiler_text:
+        notes.append(f'content warning: "{record.spoiler_text}" → "{post.spoiler_text}"')
+    return notes + media_notes(record.media, post.media)
+
+
+def media_notes(published: Sequence[MediaRecord], wanted: Sequence[MediaSpec]) -> list[str]:
+    by_digest = {record.sha256: record for record in published}
+    notes = []
+    for spec in wanted:
+        record = by_digest.get(spec.sha256)
+        if record is None:
+            notes.append(f"media added: {spec.path}")
+            continue
+        if record.alt != spec.alt:
+            notes.append(f'alt text of {spec.path}: "{record.alt or ""}" → "{spec.alt or ""}"')
+        if record.focus != spec.focus:
+            notes.append(f"focus of {spec.path}: {_focus(record.focus)} → {spec.focus_param() or 'none'}")
+    kept = {spec.sha256 for spec in wanted}
+    notes += [f"media removed: {record.path}" for record in published if record.sha256 not in kept]
+    if not notes and [r.sha256 for r in published] != [s.sha256 for s in wanted]:
+        notes.append("media reordered")
+    return notes
+
+
+def _focus(focus: tuple[float, float] | None) -> str:
+    return "none" if focus is None else f"{focus[0]:g},{focus[1]:g}"

@@ -1,0 +1,61 @@
+"""The stable JSON documents of `plan --json` and `sync --json`. Fields may be added, never renamed."""
+
+from __future__ import annotations
+
+import json
+
+from publisher.config import Limits
+from publisher.output.common import character_count, iso
+from publisher.plan import Change, Plan
+
+JSON_VERSION = 1
+
+
+def plan_json(plan: Plan, limits: Limits) -> str:
+    document = {
+        "version": JSON_VERSION,
+        "now": iso(plan.now),
+        "summary": plan.counts(),
+        "changes": [change_dict(change, limits) for change in plan.changes],
+    }
+    return _dumps(document)
+
+
+def change_dict(change: Change, limits: Limits) -> dict:
+    record = change.record
+    entry: dict = {
+        "action": change.kind.value,
+        "post": change.post_id,
+        "reason": change.reason,
+        "uncertain": change.uncertain,
+        "status_id": record.status_id if record else None,
+        "url": record.url if record else None,
+    }
+    if change.desired:
+        post = change.desired
+        entry["source"] = post.source
+        entry["content_hash"] = post.content_hash
+        entry["characters"] = character_count(post, limits)
+        entry["max_characters"] = limits.max_characters
+        entry["status"] = post.model_dump(mode="json", exclude={"post_id", "source"})
+    elif record:
+        entry["source"] = record.source
+    return entry
+
+
+def sync_json(result, limits: Limits) -> str:
+    document = {
+        "version": JSON_VERSION,
+        "applied": result.applied,
+        "summary": result.plan.counts(),
+        "changes": [change_dict(change, limits) for change in result.plan.changes],
+        "events": [
+            {"action": event.action, "post": event.post_id, "url": event.url, "detail": event.detail}
+            for event in result.events
+        ],
+    }
+    return _dumps(document)
+
+
+def _dumps(document: dict) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"

@@ -1,0 +1,131 @@
+"""The plan and sync results as text for people, grouped by action like an infrastructure tool's plan.
+
+Lines are built as styled spans (text, style name) so one builder serves plain text and colour."""
+
+from __future__ import annotations
+
+from publisher.config import Limits
+from publisher.models import DesiredStatus
+from publisher.output.common import (
+    LABELS,
+    SYMBOLS,
+    character_count,
+    grouped,
+    iso,
+    plural,
+    revision_notes,
+    source_of,
+    summary_line,
+    text_diff,
+)
+from publisher.output.terminal import Span, render_lines
+from publisher.plan import Change, ChangeKind, Plan
+from publisher.state import StatusRecord
+
+Line = tuple[Span, ...]
+INDENT = "    "
+
+
+def line(text: str, style: str = "") -> Line:
+    return ((text, style),)
+
+
+def plan_text(plan: Plan, limits: Limits, *, colour: bool = False) -> str:
+    return render_lines(plan_lines(plan, limits), colour=colour)
+
+
+def plan_lines(plan: Plan, limits: Limits) -> list[Line]:
+    lines: list[Line] = []
+    for kind, changes in grouped(plan):
+        lines += [line(f"{len(changes)} {LABELS[kind.value]}:", "heading"), ()]
+        for change in changes:
+            lines += [*change_lines(change, limits), ()]
+    unchanged = len(plan.of(ChangeKind.UNCHANGED))
+    if unchanged:
+        lines += [line(f"= {plural(unchanged, 'unchanged post')}", "unchanged"), ()]
+    lines.append(line(summary_line(plan), "heading"))
+    return lines
+
+
+def change_lines(change: Change, limits: Limits) -> list[Line]:
+    kind = change.kind.value
+    header = ((f"{SYMBOLS[change.kind]} {kind}", kind), (" ", ""), (change.post_id, "post"))
+    lines = [header + ((f"  ({source_of(change)})", "dim"),)]
+    if change.reason:
+        lines.append(line(f"{INDENT}why: {change.reason}"))
+    if change.record and change.record.url:
+        lines.append(line(f"{INDENT}url: {change.record.url}", "dim"))
+    if change.desired:
+        lines += [line(text) for text in status_lines(change.desired, limits)]
+    return lines + body_lines(change)
+
+
+def status_lines(post: DesiredStatus, limits: Limits) -> list[str]:
+    count = character_count(post, limits)
+    lines = [
+        f"{INDENT}visibility: {post.visibility}   language: {post.language or '-'}   "
+        f"sensitive: {'yes' if post.sensitive else 'no'}   characters: {count}/{limits.max_characters}"
+    ]
+    if post.publish_at:
+        lines.append(f"{INDENT}publish at: {iso(post.publish_at)}")
+    if post.reply_to:
+        lines.append(f"{INDENT}reply to: {post.reply_to}")
+    if post.spoiler_text:
+        lines.append(f"{INDENT}content warning: {post.spoiler_text}")
+    for media in post.media:
+        focus = f"  focus {media.focus_param()}" if media.focus else ""
+        lines.append(f"{INDENT}media: {media.path} ({media.mime_type}, {media.size:,} bytes){focus}")
+        lines.append(f"{INDENT}  alt: {media.alt or '(none)'}")
+    if post.poll:
+        lines.append(f"{INDENT}poll: {' / '.join(post.poll.options)} (expires in {post.poll.expires_in} s)")
+    return lines
+
+
+def body_lines(change: Change) -> list[Line]:
+    """The new text; for an edit, what changed against the published version instead."""
+    post, record = change.desired, change.record
+    if post and record and change.kind == ChangeKind.UPDATE:
+        return revision_lines(record, post)
+    if post and record:  # a replacement is created from scratch: the whole new text
+        return note_lines(revision_notes(record, post)) + quoted(post.text, "")
+    if post:
+        return quoted(post.text, "")
+    return quoted(record.text, "dim") if record else []
+
+
+def quoted(text: str, style: str) -> list[Line]:
+    return [line(f"{INDENT}│ {row}" if row else f"{INDENT}│", style) for row in text.split("\n")]
+
+
+def revision_lines(record: StatusRecord, post: DesiredStatus) -> list[Line]:
+    notes = revision_notes(record, post)
+    diff = text_diff(record.text, post.text)
+    if not notes and not diff:
+        notes = ["text unchanged; sensitive, language or poll changed"]
+    return note_lines(notes) + [line(INDENT + row, diff_style(row)) for row in diff]
+
+
+def note_lines(notes: list[str]) -> list[Line]:
+    return [line(f"{INDENT}{note}", "update") for note in notes]
+
+
+def diff_style(row: str) -> str:
+    if row.startswith(("---", "+++")):
+        return "dim"
+    return {"@": "hunk", "+": "added", "-": "removed"}.get(row[:1], "")
+
+
+def sync_event_line(event) -> str:
+    target = f" -> {event.url}" if event.url else ""
+    detail = f" ({event.detail})" if event.detail else ""
+    return f"{event.action} {event.post_id}{target}{detail}"
+
+
+def sync_summary(result) -> str:
+    if not result.applied:
+        return "Nothing to do: " + summary_line(result.plan).removeprefix("Plan: ") + "\n"
+    counts: dict[str, int] = {}
+    for event in result.events:
+        counts[event.action] = counts.get(event.action, 0) + 1
+    done = ", ".join(f"{count} {action}" for action, count in sorted(counts.items())) or "nothing changed"
+    return f"Done: {done}.\n"

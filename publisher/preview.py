@@ -1,0 +1,85 @@
+"""`publish preview --html DIR`: a static, self-contained page showing each post as a Mastodon-like card.
+
+The page loads nothing from elsewhere: styles are inline, media files are copied next to it, and a
+Content-Security-Policy forbids any other request. Its own Jinja environment autoescapes (statuses are
+plain text, this is HTML)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from publisher.config import Limits
+from publisher.errors import InvalidInput, Problem
+from publisher.output.common import iso, summary_line
+from publisher.preview_cards import Card, MediaFolder, plan_card
+from publisher.preview_html import status_html
+from publisher.preview_sandbox import SandboxContents, sandbox_cards
+
+INDEX = "index.html"
+
+
+@dataclass(frozen=True)
+class Page:
+    title: str
+    summary: str
+    generated: str
+    cards: tuple[Card, ...]
+
+
+def write_preview(result, out_dir: Path) -> Path:
+    """The preview of a PlanResult (app.make_plan) as out_dir/index.html; returns its path."""
+    config = result.project.config
+    instance = {name: account.instance for name, account in config.accounts.items()}
+
+    def cards(folder: MediaFolder) -> list[Card]:
+        return [
+            plan_card(change, config.root, config.limits, instance, folder) for change in result.plan.changes
+        ]
+
+    title, summary = "publish preview", summary_line(result.plan)
+    return _write(out_dir, cards, title, summary, iso(result.plan.now.replace(microsecond=0)) or "")
+
+
+def write_sandbox_preview(
+    contents: SandboxContents, limits: Limits, out_dir: Path, generated: str = ""
+) -> Path:
+    """The preview of what the sandbox server received, as out_dir/index.html."""
+    counts = f"{len(contents.statuses)} published, {len(contents.scheduled)} scheduled on the sandbox server."
+
+    def cards(folder: MediaFolder) -> list[Card]:
+        return sandbox_cards(contents, limits, folder)
+
+    return _write(out_dir, cards, "publish sandbox: what the server received", counts, generated)
+
+
+def _write(out_dir: Path, make_cards, title: str, summary: str, generated: str) -> Path:
+    index = out_dir / INDEX
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        page = Page(title, summary, generated, tuple(make_cards(MediaFolder(out_dir))))
+        index.write_text(render_page(page), encoding="utf-8")
+    except OSError as exc:
+        message = f"cannot write the preview: {exc.strerror or exc}"
+        raise InvalidInput(
+            [Problem(str(out_dir), None, "--html", message, "choose a folder you can write to")]
+        ) from None
+    return index
+
+
+def render_page(page: Page) -> str:
+    return environment().get_template("page.html.j2").render(page=page)
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("publisher", "templates/preview"),
+        autoescape=True,  # user text is escaped everywhere; status_html returns Markup it escaped itself
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["status_html"] = status_html
+    return env

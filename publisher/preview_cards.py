@@ -1,0 +1,151 @@
+"""What the HTML preview shows of each post, built from a plan or from what the sandbox server stored."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote, urlsplit
+
+from publisher.config import Limits
+from publisher.length import status_length
+from publisher.models import DesiredStatus, MediaSpec
+from publisher.output.common import iso
+from publisher.plan import Change
+from publisher.state import MediaRecord, StatusRecord
+
+MEDIA_KINDS = {"image": "image", "gifv": "image", "video": "video", "audio": "audio"}
+
+
+@dataclass(frozen=True)
+class CardMedia:
+    kind: str  # image, video, audio or file
+    alt: str
+    name: str
+    src: str | None = None  # relative to index.html; None when the file is not at hand
+    position: str = "50% 50%"  # CSS object-position from the focal point
+
+
+@dataclass(frozen=True)
+class Card:
+    post_id: str
+    action: str
+    author: str
+    handle: str
+    text: str
+    characters: int
+    max_characters: int
+    spoiler_text: str = ""
+    visibility: str = "public"
+    language: str | None = None
+    sensitive: bool = False
+    media: tuple[CardMedia, ...] = ()
+    source: str = ""
+    note: str = ""
+    url: str | None = None
+    when: str | None = None
+    reply_to: str | None = None
+    poll: tuple[str, ...] = ()
+
+
+class MediaFolder:
+    """Copies or writes media next to index.html, so the page needs nothing from elsewhere."""
+
+    def __init__(self, out_dir: Path):
+        self.folder = out_dir / "media"
+
+    def copy(self, source: Path, key: str, name: str) -> str | None:
+        if not source.is_file():
+            return None
+        target = self._target(key, name)
+        shutil.copyfile(source, target)
+        return self._src(target)
+
+    def write(self, data: bytes, key: str, name: str) -> str:
+        target = self._target(key, name)
+        target.write_bytes(data)
+        return self._src(target)
+
+    def _target(self, key: str, name: str) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)[-80:] or "file"
+        return self.folder / f"{re.sub(r'[^A-Za-z0-9]', '', key)[:64]}-{safe}"
+
+    def _src(self, target: Path) -> str:
+        return f"media/{quote(target.name)}"
+
+
+def focus_position(focus: tuple[float, float] | None) -> str:
+    """Mastodon's focal point (x right, y up, -1..1) as CSS object-position percentages."""
+    if focus is None:
+        return "50% 50%"
+    return f"{(focus[0] + 1) * 50:g}% {(1 - focus[1]) * 50:g}%"
+
+
+def plan_card(
+    change: Change, root: Path, limits: Limits, instance: Mapping[str, str], folder: MediaFolder
+) -> Card:
+    post, record = change.desired, change.record
+    common = {
+        "post_id": change.post_id,
+        "action": change.kind.value,
+        "note": change.reason,
+        "url": record.url if record else None,
+        "max_characters": limits.max_characters,
+    }
+    if post is not None:
+        return Card(**common, **_desired_fields(post, root, limits, instance, folder))
+    assert record is not None  # a change without a desired post is a deletion of a recorded one
+    return Card(**common, **_recorded_fields(record, limits, instance))
+
+
+def _desired_fields(post: DesiredStatus, root: Path, limits: Limits, instance, folder: MediaFolder) -> dict:
+    return {
+        **_identity(post.account, instance),
+        "text": post.text,
+        "characters": _count(post.text, post.spoiler_text, limits),
+        "spoiler_text": post.spoiler_text,
+        "visibility": post.visibility,
+        "language": post.language,
+        "sensitive": post.sensitive,
+        "media": tuple(_spec_media(spec, root, folder) for spec in post.media),
+        "source": post.source,
+        "when": iso(post.publish_at),
+        "reply_to": post.reply_to,
+        "poll": post.poll.options if post.poll else (),
+    }
+
+
+def _recorded_fields(record: StatusRecord, limits: Limits, instance) -> dict:
+    return {
+        **_identity(record.account, instance),
+        "text": record.text,
+        "characters": _count(record.text, record.spoiler_text, limits),
+        "spoiler_text": record.spoiler_text,
+        "visibility": record.visibility,
+        "media": tuple(_recorded_media(media) for media in record.media),
+        "source": record.source,
+        "when": iso(record.published_at or record.scheduled_at),
+    }
+
+
+def _identity(account: str, instance: Mapping[str, str]) -> dict:
+    host = urlsplit(instance.get(account, "")).netloc or "instance"
+    return {"author": account, "handle": f"{account}@{host}"}
+
+
+def _spec_media(spec: MediaSpec, root: Path, folder: MediaFolder) -> CardMedia:
+    name = PurePosixPath(spec.path).name
+    src = folder.copy(root / spec.path, spec.sha256[:16], name)
+    kind = MEDIA_KINDS.get(spec.mime_type.split("/")[0], "file")
+    return CardMedia(kind, spec.alt or "", spec.path, src, focus_position(spec.focus))
+
+
+def _recorded_media(media: MediaRecord) -> CardMedia:
+    return CardMedia("file", media.alt or "", media.path, None, focus_position(media.focus))
+
+
+def _count(text: str, spoiler_text: str, limits: Limits) -> int:
+    return status_length(text, spoiler_text, url_length=limits.characters_reserved_per_url)
