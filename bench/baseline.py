@@ -19,7 +19,9 @@ TIMEOUT = 30
 def upload(session: requests.Session, url: str, path: str, mime_type: str, alt: str) -> str:
     with open(path, "rb") as handle:
         files = {"file": (os.path.basename(path), handle, mime_type)}
-        response = session.post(f"{url}/api/v2/media", files=files, data={"description": alt}, timeout=TIMEOUT)
+        response = session.post(
+            f"{url}/api/v2/media", files=files, data={"description": alt}, timeout=TIMEOUT
+        )
     response.raise_for_status()
     return response.json()["id"]
 

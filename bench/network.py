@@ -36,7 +36,9 @@ class TimedFake(FakeMastodon):
     def respond(self, request, body_problem):
         response = super().respond(request, body_problem)
         with self._answers_lock:
-            self.answers.append((time.time(), request.method, request.path, response.status if response else 0))
+            self.answers.append(
+                (time.time(), request.method, request.path, response.status if response else 0)
+            )
         return response
 
     def count(self, status: int) -> int:
@@ -62,7 +64,9 @@ def new_repo(workdir: Path, server: TimedFake, fill: Callable[[Path], object], l
 
 def publish_sync(config: Path, server: TimedFake, *, statuses: int, media: int) -> Measured:
     command = publish_command("sync", "--config", str(config))
-    return expect(checked(run_measured(command, env=child_env(server.token)), "sync"), server, statuses, media)
+    return expect(
+        checked(run_measured(command, env=child_env(server.token)), "sync"), server, statuses, media
+    )
 
 
 def expect(measured: Measured, server: TimedFake, statuses: int, media: int) -> Measured:
@@ -97,7 +101,12 @@ def baseline_sync(settings: Settings, workdir: Path) -> Measured:
         config = new_repo(workdir, server, lambda root: image_posts(root, posts, images))
         manifest = write_manifest(config, config.with_name("manifest.json"))
         command = [sys.executable, str(BASELINE), server.url, str(manifest)]
-        return expect(checked(run_measured(command, env=child_env(server.token)), "baseline"), server, posts, posts * images)
+        return expect(
+            checked(run_measured(command, env=child_env(server.token)), "baseline"),
+            server,
+            posts,
+            posts * images,
+        )
 
 
 def sync_rows(settings: Settings, workdir: Path) -> tuple[list[Row], Measured]:
@@ -105,11 +114,20 @@ def sync_rows(settings: Settings, workdir: Path) -> tuple[list[Row], Measured]:
     ours = best_of(settings.runs, lambda: our_sync(settings, workdir))
     baseline = best_of(settings.runs, lambda: baseline_sync(settings, workdir))
     minimum = (settings.sync_posts + 1) * settings.latency + empty.seconds
-    shape = f"{settings.sync_posts} posts × {settings.images_per_post} images, {settings.latency * 1000:g} ms/request"
+    latency_ms = settings.latency * 1000
+    shape = f"{settings.sync_posts} posts × {settings.images_per_post} images, {latency_ms:g} ms/request"
     speedup, over_minimum = baseline.seconds / ours.seconds, ours.seconds / minimum
     rows = [
-        Row("(a) start-up: `publish sync` with nothing to do", seconds(empty.seconds), f"{empty.requests} requests"),
-        Row(f"(a) naive sequential baseline, {shape}", seconds(baseline.seconds), f"{baseline.requests} requests"),
+        Row(
+            "(a) start-up: `publish sync` with nothing to do",
+            seconds(empty.seconds),
+            f"{empty.requests} requests",
+        ),
+        Row(
+            f"(a) naive sequential baseline, {shape}",
+            seconds(baseline.seconds),
+            f"{baseline.requests} requests",
+        ),
         Row(f"(a) pipelined minimum, {shape}", seconds(minimum), "(posts + 1) × latency + start-up"),
         Row(f"(a) `publish sync`, {shape}", seconds(ours.seconds), f"{ours.requests} requests"),
         Row("(a) speed-up over the baseline", ratio(speedup), "", "≥ 3×", speedup >= 3),
@@ -121,7 +139,9 @@ def sync_rows(settings: Settings, workdir: Path) -> tuple[list[Row], Measured]:
 # -- (b) peak memory while uploading one big file ----------------------------------------------------
 
 
-def one_media_sync(workdir: Path, make_media: Callable[[Path], object], limits: str = "") -> tuple[Measured, int]:
+def one_media_sync(
+    workdir: Path, make_media: Callable[[Path], object], limits: str = ""
+) -> tuple[Measured, int]:
     """Sync one post with one attachment; also returns the size of what the server stored."""
     with fake_server(0.0) as server:
         config = new_repo(workdir, server, lambda root: write_post(root, 0, [make_media(root)]), limits)

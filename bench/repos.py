@@ -70,8 +70,11 @@ def body_text(index: int) -> str:
         words[3] = f"*{words[3]}*"
         words[20] = f"\n\n- {words[20]}\n- **{words[21]}**\n\n"
     return (
-        f"Post number {index}: " + " ".join(words[:20]) + ".\n\n"
-        + " ".join(words[20:]) + f" — see https://example.org/notes/{index} for more.\n"
+        f"Post number {index}: "
+        + " ".join(words[:20])
+        + ".\n\n"
+        + " ".join(words[20:])
+        + f" — see https://example.org/notes/{index} for more.\n"
     )
 
 
@@ -119,7 +122,9 @@ def write_matching_state(config: Path) -> int:
     records = {}
     for number, post in enumerate(project.posts, start=1):
         media = tuple(
-            MediaRecord(path=m.path, sha256=m.sha256, media_id=str(900_000 + number), alt=m.alt, focus=m.focus)
+            MediaRecord(
+                path=m.path, sha256=m.sha256, media_id=str(900_000 + number), alt=m.alt, focus=m.focus
+            )
             for m in post.media
         )
         records[post.post_id] = StatusRecord(

@@ -42,26 +42,32 @@ def sync_and_memory(settings: Settings, workdir: Path) -> list[Row]:
     return rows + memory_rows(settings, workdir, empty)
 
 
-def report(rows: list[Row], elapsed: float, quick: bool) -> str:
-    machine = f"{os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, Python {platform.python_version()}"
+def report(rows: list[Row], elapsed: float, quick: bool, load: float) -> str:
+    machine = (
+        f"{os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, Python {platform.python_version()}"
+    )
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    machine += f", load average {load:.1f} before the run (about 0 when nothing else runs)"
     mode = "--quick" if quick else "full"
     return (
         f"# Benchmark results\n\n{when}; {machine}; {mode} run in {elapsed:.0f} s; each time is the "
-        "fastest of a few runs (see bench/README.md).\nReproduce: `python bench/run.py`\n\n" + markdown_table(rows)
+        "fastest of a few runs (see bench/README.md).\nReproduce: `python bench/run.py`\n\n"
+        + markdown_table(rows)
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs and smaller plans; prints only")
-    parser.add_argument("--output", type=Path, help=f"write the table here (default: {RESULTS.name} unless --quick)")
+    parser.add_argument(
+        "--output", type=Path, help=f"write the table here (default: {RESULTS.name} unless --quick)"
+    )
     options = parser.parse_args(argv)
     settings = QUICK if options.quick else FULL
-    started = time.perf_counter()
+    load, started = os.getloadavg()[0], time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="publish-bench-") as workdir:
         rows = measure_all(settings, Path(workdir))
-    text = report(rows, time.perf_counter() - started, options.quick)
+    text = report(rows, time.perf_counter() - started, options.quick, load)
     print(text)
     output = options.output or (None if options.quick else RESULTS)
     if output is not None:

@@ -85,7 +85,8 @@ def refresh_limits(
     check_account(config, account)
     cache = InstanceCache.for_config(config)
     names = [account] if account else list(config.accounts)
-    refresh_announcements(config, cache, fetch or public_fetch(clock), clock.now(), accounts=names, force=True)
+    fetch = fetch or public_fetch(clock)
+    refresh_announcements(config, cache, fetch, clock.now(), accounts=names, force=True)
     return effective_limits(config, cache).only(account)
 
 
@@ -113,7 +114,8 @@ def sync(
     """Plan under the lock, refuse unsafe plans, then apply, recording every change as it lands."""
     factory = client_factory or default_client_factory(clock)
     if project is None:
-        refresh = None if options.dry_run else stale_refresher(clock, publishing_fetch(factory, environ), options.account)
+        fetch = publishing_fetch(factory, environ)
+        refresh = None if options.dry_run else stale_refresher(clock, fetch, options.account)
         project = load_project(config_path, refresh_limits=refresh)
     project = select_account(project, options.account)
     store = project.state_store()

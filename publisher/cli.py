@@ -304,9 +304,9 @@ def limits(
     config: Path = CONFIG,
     json_output: bool = JSON,
     account: str | None = ACCOUNT,
-    refresh: bool = typer.Option(False, "--refresh", help="Ask each account's instance now (no token needed)."),
+    refresh: bool = typer.Option(False, "--refresh", help="Ask each instance now (no token needed)."),
 ) -> None:
-    """Show the limits posts are checked against, and where they come from (publish.toml, the instance, defaults).
+    """Show the limits posts are checked against and where they come from: publish.toml, instance, defaults.
 
     The instance's own limits are cached in .publish-cache/ beside the state file; `publish sync` refreshes
     them when they are older than a day, `--refresh` does it now.
@@ -327,7 +327,7 @@ def limits(
 
 
 def note_limits(config: Path, account: str | None = None) -> None:
-    """Say on stderr which limits offline validation uses; problems with the config are the command's to report."""
+    """Say on stderr which limits validation uses; a broken config is for the command itself to report."""
     from publisher import app as library
     from publisher.clock import SystemClock
     from publisher.limits_report import limits_note

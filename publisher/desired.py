@@ -1,4 +1,4 @@
-"""Post -> DesiredStatus: render the text, check and hash the media, apply defaults."""
+"""Post -> DesiredStatus: render, check and hash the media, apply defaults, then the server's limits."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from publisher.models import DesiredStatus, MediaSpec, PollSpec
 from publisher.posts import MediaEntry, Post
 from publisher.render import Renderer, TemplateProblem
 from publisher.rules import counted_length, length_problem, limit_problems, post_problem
-from publisher.split import SplitImpossible, split_status
+from publisher.split import SplitImpossible, split_status, thread_of
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class Draft:
     status: DesiredStatus  # with the text and the media that could be read
     media: tuple[MediaSpec | None, ...]  # one per front-matter media entry; None where the file is unusable
     problems: tuple[Problem, ...]  # what is wrong whatever the server
+    more_texts: tuple[str, ...] = ()  # the statuses after the first, for a thread written with `+++`
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,8 @@ class DesiredBuilder:
     config: Config
     renderer: Renderer
 
-    def build(self, post: Post, limits: Limits | None = None) -> tuple[DesiredStatus, ...] | list[Problem]:
-        """The status (or, with `split: true`, the thread) a post becomes, or every problem it has."""
-        return self.fit(self.draft(post), limits or self.config.limits)
-
     def draft(self, post: Post) -> Draft:
+        """Everything about a post that does not depend on the server; then `fit` applies its limits."""
         problems: list[Problem] = []
         account = post.front.account or self.config.default_account
         if account not in self.config.accounts:
@@ -43,17 +41,20 @@ class DesiredBuilder:
         media = tuple(self._media(post, index, entry, problems) for index, entry in enumerate(post.front.media))
         if post.front.poll and post.front.media:  # no server takes both, whatever its limits
             problems.append(self._problem(post, "poll", "a post cannot have both a poll and media"))
-        text = self._text(post, problems)
-        if text is not None and not text.strip() and not post.front.media and not post.front.poll:
+        texts = self._texts(post, problems)
+        if texts and not texts[0].strip() and not post.front.media and not post.front.poll:
             hint = "write a body, or add media or a poll"
             problems.append(Problem(post.source, post.parsed.body_line, "body", "the status text is empty", hint))
-        status = self._desired(post, account, text or "", tuple(spec for spec in media if spec is not None))
-        return Draft(post, status, media, tuple(problems))
+        first = texts[0] if texts else ""
+        status = self._desired(post, account, first, tuple(spec for spec in media if spec is not None))
+        return Draft(post, status, media, tuple(problems), tuple(texts[1:]))
 
     def fit(self, draft: Draft, limits: Limits) -> tuple[DesiredStatus, ...] | list[Problem]:
-        """Within the server's limits as it is; else a numbered thread when the post asks for one."""
+        """The status (or, with `split: true`, the thread) a post becomes, or every problem it has."""
         post, desired = draft.post, draft.status
         problems = [*draft.problems, *limit_problems(post, draft.media, limits, self.config.root)]
+        if draft.more_texts:
+            return problems or self._thread(draft, limits)
         count = counted_length(desired, limits)
         if count > limits.max_characters and not post.front.split:
             problems.append(length_problem(post, count, limits))
@@ -64,7 +65,19 @@ class DesiredBuilder:
         try:
             return split_status(desired, limits)
         except SplitImpossible as exc:
-            return [self._problem(post, "split", f"cannot split into parts of {limits.max_characters}: {exc}")]
+            message = f"cannot split into parts of {limits.max_characters}: {exc}"
+            return [self._problem(post, "split", message)]
+
+    def _thread(self, draft: Draft, limits: Limits) -> tuple[DesiredStatus, ...] | list[Problem]:
+        """A thread written part by part: each part must fit on its own (`split` cuts single bodies only)."""
+        parts = thread_of(draft.status, [draft.status.text, *draft.more_texts])
+        problems = []
+        for number, part in enumerate(parts, start=1):
+            count = counted_length(part, limits)
+            if count > limits.max_characters:
+                message = f"part {number}: {count}/{limits.max_characters} characters by Mastodon's count"
+                problems.append(self._problem(draft.post, "body", message, "shorten it, or cut it with another +++ line"))
+        return problems or parts
 
     def _desired(self, post: Post, account: str, text: str, media: tuple) -> DesiredStatus:
         front, defaults = post.front, self.config.defaults
@@ -86,18 +99,20 @@ class DesiredBuilder:
             reply_to=front.reply_to,
         )
 
-    def _text(self, post: Post, problems: list[Problem]) -> str | None:
+    def _texts(self, post: Post, problems: list[Problem]) -> list[str]:
+        """The rendered text of each status of the post (one, unless the body is cut with `+++`)."""
         name = post.front.template or self.config.publish.template
         if not self.renderer.has_template(name):
             hint = f"create {self.renderer.templates_dir.name}/{name}, or fix the name"
             problems.append(self._problem(post, "template", f"template not found: {name}", hint))
-            return None
+            return []
+        bodies = post.thread_bodies
         try:
-            return self.renderer.render(name, template_context(post))
+            return [self.renderer.render(name, template_context(post, body, n, len(bodies))) for n, body in enumerate(bodies, 1)]
         except TemplateProblem as exc:
             where = f"{exc.template}:{exc.line}" if exc.line else exc.template
             problems.append(self._problem(post, "template", f"{where}: {exc}"))
-            return None
+            return []
 
     def _media(self, post: Post, index: int, entry: MediaEntry, problems: list[Problem]) -> MediaSpec | None:
         field = f"media[{index}]"
@@ -125,15 +140,19 @@ class DesiredBuilder:
         return post_problem(post, field, message, hint)
 
 
-def template_context(post: Post) -> dict:
-    """Every front-matter key, plus the body as plain text (`body`) and as written (`body_markdown`)."""
+def template_context(post: Post, body: str | None = None, part: int = 1, parts: int = 1) -> dict:
+    """Every front-matter key, plus the body as plain text (`body`) and as written (`body_markdown`),
+    and for a thread the number of this status (`part`) and of all (`parts`)."""
     front = post.front.model_dump(exclude={"body"})
+    body = post.body if body is None else body
     return {
         **post.front.extra,
         **front,
         "id": post.id,
         "tags": list(post.front.tags),
-        "body": markdown_to_text(post.body),
-        "body_markdown": post.body,
+        "body": markdown_to_text(body),
+        "body_markdown": body,
         "source": post.source,
+        "part": part,
+        "parts": parts,
     }

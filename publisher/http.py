@@ -334,7 +334,10 @@ def _describe_transport_error(exc: Exception, read_timeout: float) -> str:
 
 
 def _request_body(
-    params: Mapping[str, Any] | None, data: Mapping[str, Any] | None, json: Any, files: Mapping[str, Any] | None
+    params: Mapping[str, Any] | None,
+    data: Mapping[str, Any] | None,
+    json: Any,
+    files: Mapping[str, Any] | None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """requests' keyword arguments for one attempt; files go in a MultipartBody streamed from disk."""
     if not files:

@@ -111,7 +111,8 @@ def announcement_from(instance: str, document: Any, now: datetime) -> Announceme
     if not isinstance(document, dict):
         raise ApiError("the instance answered without a JSON document", method="GET", path="/api/v2/instance")
     version = document.get("version")
-    return Announcement(instance, now, announced_limits(document), version if isinstance(version, str) else None)
+    server_version = version if isinstance(version, str) else None
+    return Announcement(instance, now, announced_limits(document), server_version)
 
 
 class InstanceCache:
@@ -200,9 +201,8 @@ class EffectiveLimits:
 
 
 def effective_limits(config: Config, cache: InstanceCache) -> EffectiveLimits:
-    return EffectiveLimits(
-        tuple(account_limits(config, name, cache.load(account.instance)) for name, account in config.accounts.items())
-    )
+    entries = [account_limits(config, name, cache.load(config.accounts[name].instance)) for name in config.accounts]
+    return EffectiveLimits(tuple(entries))
 
 
 def account_limits(config: Config, name: str, announcement: Announcement | None) -> AccountLimits:
@@ -244,13 +244,14 @@ def tolerant(fetch: InstanceFetch) -> InstanceFetch:
     """For sync: an instance that cannot tell its limits leaves the cache (or the defaults) in force."""
 
     def fetch_or_none(name: str, account: Account) -> Any:
+        host = account.instance
         try:
             document = fetch(name, account)
         except ApiError as exc:
-            log.warning("could not read the limits of %s (%s); keeping cached or default limits", account.instance, exc)
+            log.warning("could not read the limits of %s (%s); keeping the cached or default ones", host, exc)
             return None
         if document is not None and not isinstance(document, dict):
-            log.warning("%s answered without a JSON document; keeping cached or default limits", account.instance)
+            log.warning("%s sent no JSON document for its limits; keeping the cached or default ones", host)
             return None
         return document
 
@@ -270,7 +271,10 @@ def public_fetch(clock: Clock) -> InstanceFetch:
     return fetch
 
 
-def publishing_fetch(client_for: Callable[[str, Account, str], Any], environ: Mapping[str, str]) -> InstanceFetch:
+ClientFor = Callable[[str, Account, str], Any]  # (account name, account, token) -> a MastodonClient
+
+
+def publishing_fetch(client_for: ClientFor, environ: Mapping[str, str]) -> InstanceFetch:
     """Sync asks through the clients it publishes with; an account without a token is not asked at all."""
 
     def fetch(name: str, account: Account) -> Any:
@@ -280,11 +284,12 @@ def publishing_fetch(client_for: Callable[[str, Account, str], Any], environ: Ma
     return fetch
 
 
-def stale_refresher(clock: Clock, fetch: InstanceFetch, account: str | None = None) -> Callable[[Config], None]:
+def stale_refresher(clock: Clock, fetch: InstanceFetch, account: str | None) -> Callable[[Config], None]:
     """For sync: re-read the instances whose cached limits are missing or stale; a failure only warns."""
 
     def refresh(config: Config) -> None:
         names = [account] if account in config.accounts else list(config.accounts)
-        refresh_announcements(config, InstanceCache.for_config(config), tolerant(fetch), clock.now(), accounts=names)
+        cache = InstanceCache.for_config(config)
+        refresh_announcements(config, cache, tolerant(fetch), clock.now(), accounts=names)
 
     return refresh

@@ -38,10 +38,11 @@ def source_text(entry: AccountLimits, now: datetime) -> str:
 def limits_note(effective: EffectiveLimits, now: datetime) -> str:
     """One `limits: ...` line per account (named when there are several)."""
     named = len(effective.accounts) > 1
-    return "\n".join(
-        f"limits ({entry.account}): {source_text(entry, now)}" if named else f"limits: {source_text(entry, now)}"
-        for entry in effective.accounts
-    )
+    lines = []
+    for entry in effective.accounts:
+        label = f"limits ({entry.account})" if named else "limits"
+        lines.append(f"{label}: {source_text(entry, now)}")
+    return "\n".join(lines)
 
 
 def limits_text(effective: EffectiveLimits, now: datetime) -> str:
@@ -56,7 +57,8 @@ def limits_text(effective: EffectiveLimits, now: datetime) -> str:
 
 
 def limits_json(effective: EffectiveLimits, now: datetime) -> str:
-    document = {"version": JSON_VERSION, "accounts": [_account_dict(entry, now) for entry in effective.accounts]}
+    accounts = [_account_dict(entry, now) for entry in effective.accounts]
+    document = {"version": JSON_VERSION, "accounts": accounts}
     return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 

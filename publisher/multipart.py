@@ -1,4 +1,4 @@
-"""multipart/form-data request bodies read from disk in chunks, so memory stays flat whatever the file size."""
+"""multipart/form-data request bodies read from disk in chunks: memory stays flat whatever the file size."""
 
 from __future__ import annotations
 
@@ -63,7 +63,8 @@ class MultipartBody:
             handle, total = segment
             piece = handle.read(min(wanted, total - self._sent_of_segment))
             if not piece:
-                raise FileChangedError(f"{getattr(handle, 'name', 'a file')} shrank while it was being uploaded")
+                name = getattr(handle, "name", "a file")
+                raise FileChangedError(f"{name} shrank while it was being uploaded")
         self._sent_of_segment += len(piece)
         if self._sent_of_segment >= total:
             self._index, self._sent_of_segment = self._index + 1, 0

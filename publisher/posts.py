@@ -17,6 +17,7 @@ from publisher.models import Frozen, Visibility
 
 POST_SUFFIXES = (".md", ".yaml", ".yml")
 MEDIA_KEYS = ("path", "alt", "description", "focus", "thumbnail")
+THREAD_BREAK = re.compile(r"^\+\+\+[ \t]*$", re.MULTILINE)
 POST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 LANGUAGE = re.compile(r"[a-z]{2,3}")
 
@@ -62,6 +63,7 @@ class FrontMatter(Frozen):
     poll: PollEntry | None = None
     split: bool = False  # post an over-long text as a numbered thread instead of refusing it
     body: str | None = None
+    parts: tuple[str, ...] = ()  # more statuses of a thread, after the body
 
     @field_validator("id", "reply_to")
     @classmethod
@@ -108,6 +110,13 @@ class Post:
 
     def line_of(self, field: str) -> int | None:
         return self.parsed.line_of(*key_prefixes(field))
+
+    @property
+    def thread_bodies(self) -> list[str]:
+        """The Markdown of each status: the body cut at lines of `+++`, then the `parts` list."""
+        bodies = [part.strip("\n") for part in THREAD_BREAK.split(self.body)]
+        bodies = [body for body in bodies if body.strip()] or [""]
+        return bodies + [part for part in self.front.parts if part.strip()]
 
 
 def key_prefixes(key: str) -> list[str]:

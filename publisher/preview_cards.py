@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from publisher.config import Limits
@@ -88,7 +89,7 @@ def plan_card(
     change: Change, root: Path, limits: Limits, instance: Mapping[str, str], folder: MediaFolder
 ) -> Card:
     post, record = change.desired, change.record
-    common = {
+    common: dict[str, Any] = {
         "post_id": change.post_id,
         "action": change.kind.value,
         "note": change.reason,

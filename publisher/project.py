@@ -30,7 +30,7 @@ class Project:
 
 
 LimitsRefresh = Callable[[Config], None]
-"""Brings the cached instance limits up to date (sync); called only when nothing but the limits can be wrong."""
+"""Brings the cached instance limits up to date (sync); called only when nothing but limits can be wrong."""
 
 
 def load_project(config_path: Path, *, refresh_limits: LimitsRefresh | None = None) -> Project:
@@ -48,7 +48,8 @@ def load_project(config_path: Path, *, refresh_limits: LimitsRefresh | None = No
         raise InvalidInput(problems)
     drafts = tuple(post.id for post in posts if post.front.draft)
     # The plan shows character counts against the default account's effective limits.
-    shown = config.model_copy(update={"limits": limits.by_account().get(config.default_account, config.limits)})
+    default_limits = limits.by_account().get(config.default_account, config.limits)
+    shown = config.model_copy(update={"limits": default_limits})
     return Project(shown, tuple(desired), drafts, limits)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
@@ -18,6 +19,14 @@ class TemplateProblem(Exception):
         super().__init__(message)
 
 
+def builtin_template(name: str) -> tuple[str, str, Callable[[], bool]] | None:
+    """Only the top-level status templates shipped with publish; the preview's HTML stays out of reach."""
+    path = BUILTIN_TEMPLATES / name
+    if "/" in name or "\\" in name or not path.is_file():
+        return None
+    return path.read_text(encoding="utf-8"), str(path), lambda: True
+
+
 def hashtag(tag: str) -> str:
     return "#" + "".join(str(tag).lstrip("#").split())
 
@@ -27,9 +36,7 @@ class Renderer:
 
     def __init__(self, templates_dir: Path):
         self.templates_dir = templates_dir
-        loader = jinja2.ChoiceLoader(
-            [jinja2.FileSystemLoader(templates_dir), jinja2.FileSystemLoader(BUILTIN_TEMPLATES)]
-        )
+        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(templates_dir), jinja2.FunctionLoader(builtin_template)])
         self.env = SandboxedEnvironment(
             loader=loader,
             undefined=jinja2.StrictUndefined,

@@ -46,7 +46,9 @@ def length_problem(post: Post, count: int, limits: Limits) -> Problem:
     return Problem(post.source, post.parsed.body_line, "text", message, hint)
 
 
-def limit_problems(post: Post, media: tuple[MediaSpec | None, ...], limits: Limits, root: Path) -> list[Problem]:
+def limit_problems(
+    post: Post, media: tuple[MediaSpec | None, ...], limits: Limits, root: Path
+) -> list[Problem]:
     """Everything about a post that depends on the server: media files, attachments, alt text, poll."""
     problems = []
     for index, (entry, spec) in enumerate(zip(post.front.media, media, strict=True)):
@@ -61,7 +63,7 @@ def media_file_problems(
 ) -> list[Problem]:
     if media.mime_type not in limits.supported_mime_types:
         hint = "convert it to a type the server lists (see `publish limits`)"
-        message = f"{media.shown}: {media.mime_type} files are not accepted by the server (checked by content)"
+        message = f"{media.shown}: the server does not accept {media.mime_type} files (checked by content)"
         return [post_problem(post, f"{field}.path", message, hint)]
     return [
         *_size_problems(post, f"{field}.path", media, limits),
@@ -98,7 +100,8 @@ def _thumbnail_problems(
     field = f"{field}.thumbnail"
     if media_kind(media.mime_type) not in ("audio", "video"):
         hint = "remove it: the server makes the preview of an image itself"
-        return [post_problem(post, field, f"only audio and video take a thumbnail, not {media.mime_type}", hint)]
+        message = f"only audio and video take a thumbnail, not {media.mime_type}"
+        return [post_problem(post, field, message, hint)]
     try:
         real = resolve_media_path(entry.thumbnail, post.file, root)
     except MediaFileError as exc:
@@ -107,7 +110,8 @@ def _thumbnail_problems(
     mime = sniff_mime_type(head)
     if mime not in THUMBNAIL_TYPES:
         what = f"{mime} files" if mime else "files that are not images"
-        return [post_problem(post, field, f"{entry.thumbnail}: {what} cannot be thumbnails", "use a JPEG or PNG")]
+        message = f"{entry.thumbnail}: {what} cannot be thumbnails"
+        return [post_problem(post, field, message, "use a JPEG or PNG")]
     return _size_problems(post, field, MediaFile(real, entry.thumbnail, mime, size), limits)
 
 
@@ -135,16 +139,18 @@ def _poll_faults(poll: PollEntry, limits: Limits) -> list[tuple[str, str, str]]:
     faults = []
     options = [option.strip() for option in poll.options]
     if len(options) > limits.poll_max_options:
-        faults.append(("poll.options", f"{len(options)} options; the server allows {limits.poll_max_options}", ""))
+        message = f"{len(options)} options; the server allows {limits.poll_max_options}"
+        faults.append(("poll.options", message, ""))
     for index, option in enumerate(options):
-        length = grapheme.length(option)
-        if length > limits.poll_max_characters_per_option or not option:
-            message = f"option is {length} characters; it must be 1 to {limits.poll_max_characters_per_option}"
+        length, most = grapheme.length(option), limits.poll_max_characters_per_option
+        if length > most or not option:
+            message = f"option is {length} characters; it must be 1 to {most}"
             faults.append((f"poll.options[{index}]", message, ""))
     if len(set(options)) != len(options):
         faults.append(("poll.options", "options repeat; each must be different", ""))
     low, high = limits.poll_min_expiration, limits.poll_max_expiration
     if not low <= poll.expires_in <= high:
         hint = "seconds, e.g. 86400 for a day"
-        faults.append(("poll.expires_in", f"{poll.expires_in} s is outside the server's {low}..{high} s", hint))
+        message = f"{poll.expires_in} s is outside the server's {low}..{high} s"
+        faults.append(("poll.expires_in", message, hint))
     return faults

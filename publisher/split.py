@@ -1,9 +1,10 @@
-"""`split: true`: an over-long status becomes a numbered thread, every part within the limit by Mastodon's count.
+"""`split: true`: an over-long status becomes a numbered thread, each part within Mastodon's count.
 
 Parts are cut at sentence ends (and line breaks) first; a sentence longer than a whole part is cut between
-words, and a word longer than a part between grapheme clusters. Each part ends with " (n/N)"; the content warning
-repeats on every part and counts against each; media and poll go on the first part. Part 1 keeps the post's id,
-part n is `<id>#n` and replies to part n-1, so plan and sync publish the thread in order like any reply chain.
+words, and a word longer than a part between grapheme clusters. Each part ends with " (n/N)"; the content
+warning repeats on every part and counts against each; media and poll go on the first part. Part 1 keeps the
+post's id, part n is `<id>#n` and replies to part n-1, so plan and sync publish the thread in order like any
+reply chain.
 """
 
 from __future__ import annotations
@@ -39,7 +40,11 @@ def part_id(post_id: str, index: int) -> str:
 
 def split_status(desired: DesiredStatus, limits: Limits) -> tuple[DesiredStatus, ...]:
     """The thread a too-long status becomes; raises SplitImpossible when no part could hold any text."""
-    texts = split_text(desired.text, desired.spoiler_text, limits)
+    return thread_of(desired, split_text(desired.text, desired.spoiler_text, limits))
+
+
+def thread_of(desired: DesiredStatus, texts: list[str]) -> tuple[DesiredStatus, ...]:
+    """Part 1 is `desired` with the first text; each later part replies to the one before."""
     return tuple(_part(desired, index, text) for index, text in enumerate(texts, start=1))
 
 
@@ -58,7 +63,7 @@ def _part(desired: DesiredStatus, index: int, text: str) -> DesiredStatus:
 
 
 def split_text(text: str, spoiler_text: str, limits: Limits) -> list[str]:
-    """Numbered parts of `text`, each within limits.max_characters together with the spoiler and its number."""
+    """Numbered parts of `text`, each within max_characters together with the spoiler and its number."""
     for digits in range(1, MAX_DIGITS + 1):
         widest = "9" * digits
         fits = _fits(numbering(int(widest), int(widest)), spoiler_text, limits)

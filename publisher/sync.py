@@ -10,7 +10,7 @@ from pathlib import Path
 from publisher.clock import Clock
 from publisher.errors import NotFound, PublishError
 from publisher.mastodon import MastodonClient, ScheduledStatus, Status, status_params
-from publisher.models import DesiredStatus
+from publisher.models import DesiredStatus, MediaSpec
 from publisher.plan import Change, ChangeKind, Plan, idempotency_key
 from publisher.reconcile import Wanted, find_existing_status
 from publisher.state import MediaRecord, PendingCreate, State, StateStore, StatusRecord
@@ -50,6 +50,7 @@ class SyncRun:
 
     def _apply_one(self, change: Change) -> None:
         kind, desired, record = change.kind, change.desired, change.record
+        self._emit(SyncEvent("started", change.post_id, detail=kind.value))
         if kind in (ChangeKind.CREATE, ChangeKind.SCHEDULE):
             self._create(desired, schedule=kind == ChangeKind.SCHEDULE)
         elif kind == ChangeKind.UPDATE and record.status_id is None:
@@ -112,8 +113,16 @@ class SyncRun:
             intent = self.state.pending[desired.post_id].model_copy(update={"media": records})
             self._save(self.state.with_pending(desired.post_id, intent))
 
-        uploader = MediaUploader(client, self.root, on_uploaded=remember)
+        uploader = MediaUploader(client, self.root, on_uploaded=remember, on_progress=self._upload_progress(desired))
         return uploader.upload_all(desired.media, reuse=reuse)
+
+    def _upload_progress(self, desired: DesiredStatus) -> Callable[[str, int, MediaSpec], None]:
+        total = len(desired.media)
+
+        def report(action: str, index: int, spec: MediaSpec) -> None:
+            self._emit(SyncEvent(action, desired.post_id, detail=f"media {index}/{total}: {spec.path}"))
+
+        return report
 
     def _adopt_if_published(self, desired: DesiredStatus, pending: PendingCreate, client: MastodonClient) -> bool:
         """An earlier run may have created the status and died before recording it: look first."""
@@ -169,7 +178,8 @@ class SyncRun:
     def _update(self, desired: DesiredStatus, record: StatusRecord) -> None:
         """PUT the full new state: Mastodon clears every field an edit leaves out."""
         client = self.clients[desired.account]
-        media = MediaUploader(client, self.root).upload_all(desired.media, reuse=record.media, reuse_by_digest=True)
+        uploader = MediaUploader(client, self.root, on_progress=self._upload_progress(desired))
+        media = uploader.upload_all(desired.media, reuse=record.media, reuse_by_digest=True)
         params = status_params(desired, [item.media_id for item in media])
         params.pop("visibility", None)  # cannot be edited; changing it is a Replace
         params["media_attributes"] = [_media_attributes(item) for item in media]

@@ -24,10 +24,12 @@ class MediaUploader:
         client: MastodonClient,
         root: Path,
         on_uploaded: Callable[[tuple[MediaRecord, ...]], None] | None = None,
+        on_progress: Callable[[str, int, MediaSpec], None] | None = None,
     ):
         self.client = client
         self.root = root
         self.on_uploaded = on_uploaded
+        self.on_progress = on_progress or (lambda action, index, spec: None)
 
     def upload_all(
         self, specs: Sequence[MediaSpec], *, reuse: Sequence[MediaRecord] = (), reuse_by_digest: bool = False
@@ -40,7 +42,7 @@ class MediaUploader:
                 record = self._attached(spec, reuse, done)
             else:
                 record = self._unattached(spec, reuse[index] if index < len(reuse) else None)
-            done.append(record or self._upload(spec))
+            done.append(record or self._upload(spec, index + 1))
             if self.on_uploaded and record is None:
                 self.on_uploaded(tuple(done))
         return done
@@ -63,8 +65,10 @@ class MediaUploader:
         log.info("reusing media %s uploaded by an earlier run for %s", earlier.media_id, spec.path)
         return earlier
 
-    def _upload(self, spec: MediaSpec) -> MediaRecord:
+    def _upload(self, spec: MediaSpec, number: int) -> MediaRecord:
+        self.on_progress("uploading", number, spec)
         media = self.client.upload_processed(
             self.root / spec.path, mime_type=spec.mime_type, description=spec.alt, focus=spec.focus_param()
         )
+        self.on_progress("uploaded", number, spec)
         return media_record(spec, media.id)

@@ -190,3 +190,10 @@ def test_bad_state_file_exits_2_and_is_left_alone(tmp_path, content, needle):
     assert result.exit_code == 2
     assert "publish.state.json" in result.stderr and needle in result.stderr, result.stderr
     assert (tmp_path / "publish.state.json").read_text() == content
+
+
+def test_preview_html_templates_are_not_post_templates(tmp_path):
+    config = make_repo(tmp_path, {"p.md": "---\ntemplate: preview/page.html.j2\n---\nx"})
+    result = CliRunner().invoke(app, ["check", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "posts/p.md:2: template: template not found: preview/page.html.j2" in result.stderr

@@ -27,7 +27,9 @@ print("\\nMODULES " + json.dumps(sorted({name.split(".")[0] for name in sys.modu
 
 def run_publish(*args: str) -> tuple[str, set[str]]:
     """The output of `publish ARGS` in a new interpreter, and the top-level packages it imported."""
-    result = subprocess.run([sys.executable, "-c", RUN_AND_LIST_MODULES, *args], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_AND_LIST_MODULES, *args], capture_output=True, text=True, timeout=60
+    )
     output, _, modules = result.stdout.rpartition("\nMODULES ")
     return output, set(json.loads(modules))
 

@@ -222,3 +222,46 @@ def test_status_lists_what_the_state_knows(published, server):
     document = json.loads(CliRunner().invoke(app, ["state", "--config", str(published), "--json"]).stdout)
     assert {row["post"] for row in document["posts"]} == set(read_state(published)["posts"])
     assert all(row["content_hash"].startswith("sha256:") for row in document["posts"])
+
+
+THREAD = """---
+id: story
+tags: [thread]
+media:
+  - {path: media/extra.png, alt: "One white pixel."}
+---
+First, the setup.
++++
+Then the *middle*.
++++
+And the end.
+"""
+
+
+@pytest.mark.parametrize(
+    "post",
+    [THREAD, "---\nid: story\ntags: [thread]\nmedia:\n  - {path: media/extra.png, alt: \"One white pixel.\"}\n"
+     "parts: ['Then the *middle*.', 'And the end.']\n---\nFirst, the setup.\n"],
+    ids=["plus-separator", "parts-list"],
+)
+def test_three_part_thread_is_created_in_order(tmp_path, server, clock, post):
+    config = example_repo(tmp_path, server.url)
+    (tmp_path / "posts/media/extra.png").write_bytes(PNG_1PX)
+    (tmp_path / "posts/story.md").write_text(post)
+    (tmp_path / "posts/after-story.md").write_text("---\nreply_to: story\n---\nA reply to the whole story.\n")
+    run_sync(config, clock)
+    posts = read_state(config)["posts"]
+    ids = [posts[name]["status_id"] for name in ("story", "story#2", "story#3", "after-story")]
+    statuses = [server.statuses[i] for i in ids]
+    assert [s["text"] for s in statuses[:3]] == ["First, the setup.\n\n#thread", "Then the middle.", "And the end."]
+    assert [s["in_reply_to_id"] for s in statuses] == [None, ids[0], ids[1], ids[2]]
+    assert [len(s["media_attachments"]) for s in statuses[:3]] == [1, 0, 0]
+
+
+def test_a_thread_part_over_the_limit_is_reported(tmp_path, server, clock):
+    config = example_repo(tmp_path, server.url)
+    (tmp_path / "posts/long.md").write_text("short\n+++\n" + "word " * 120 + "\n")
+    with pytest.raises(InvalidInput) as error:
+        run_sync(config, clock)
+    assert "part 2: 599/500 characters" in str(error.value)
+    assert server.writes() == []

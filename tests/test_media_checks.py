@@ -105,7 +105,7 @@ REJECTED = [
     ("alt-one-over", image_post("a.png", alt="a" * 1501), {"posts/a.png": PNG_1PX}, "",
      "posts/p.md:4: media[0].alt: alt text is 1501 characters; the limit is 1500"),
     ("type-not-listed", image_post("a.png"), {"posts/a.png": PNG_1PX}, 'supported_mime_types = ["image/jpeg"]',
-     "posts/p.md:3: media[0].path: a.png: image/png files are not accepted by the server (checked by content)"),
+     "posts/p.md:3: media[0].path: a.png: the server does not accept image/png files (checked by content)"),
     ("thumbnail-on-image", image_post("a.png", extra="    thumbnail: t.png\n"),
      {"posts/a.png": PNG_1PX, "posts/t.png": PNG_1PX}, "",
      "posts/p.md:5: media[0].thumbnail: only audio and video take a thumbnail, not image/png"),

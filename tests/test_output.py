@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from publisher.cli import app
-from publisher.output import plan_json, plan_markdown, plan_text, sync_event_line, use_colour
+from publisher.output import plan_json, plan_markdown, plan_text, sync_event_line, sync_summary, use_colour
 from publisher.output.progress import LiveProgress, sync_progress
 from publisher.sync import SyncEvent
 from tests.plan_fixture import every_kind_plan, every_kind_repo
@@ -205,3 +205,11 @@ def test_live_progress_prints_finished_steps_and_tracks_posts_and_uploads():
     output = ANSI.sub("", buffer.getvalue())
     for event in EVENTS[2:]:
         assert sync_event_line(event) in output
+
+
+def test_sync_summary_counts_results_not_steps_under_way(tmp_path):
+    from publisher.app import SyncResult
+
+    result = every_kind_plan(tmp_path)
+    done = SyncResult(result.project, result.plan, tuple(EVENTS), applied=True)
+    assert sync_summary(done) == "Done: 1 created, 1 scheduled, 1 uploaded.\n"

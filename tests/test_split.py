@@ -86,9 +86,8 @@ def test_a_sentence_longer_than_a_part_is_cut_between_words():
 def test_urls_and_grapheme_clusters_are_never_broken():
     family = "👩\u200d👩\u200d👧\u200d👦"
     parts = unlabelled(split_text(" ".join([LONG_URL] * 40) + " " + family * 700, "", Limits()))
-    assert all(chunk == LONG_URL for part in parts for chunk in words(part) if chunk.startswith("https"))
-    emoji = "".join(part for part in parts if family in part).replace(" ", "")
-    assert set(emoji.split(family)) == {""} or all(not piece or piece.startswith("https") for piece in emoji.split(family))
+    assert len(parts) > 3
+    assert all(part.replace(LONG_URL, "").replace(family, "").strip() == "" for part in parts)
 
 
 def test_ten_parts_or_more_get_two_digit_numbers():

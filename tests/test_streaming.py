@@ -69,7 +69,9 @@ def test_retried_upload_streams_the_whole_file_again(tmp_path):
         )
 
         uploads = [request for request in server.requests if request.path == "/api/v2/media"]
-        assert [request.files["file"] for request in uploads] == [("clip.mp4", "video/mp4", path.read_bytes())] * 2
+        assert [request.files["file"] for request in uploads] == [
+            ("clip.mp4", "video/mp4", path.read_bytes())
+        ] * 2
         assert [request.form["description"] for request in uploads] == [["A clip"]] * 2
         assert list(server.media) == [media.id]
 
@@ -80,12 +82,18 @@ def test_multipart_body_length_matches_what_is_read(tmp_path, chunk):
     path.write_bytes(os.urandom(10_000))
     with path.open("rb") as handle:
         handle.seek(100)
-        body = MultipartBody({"description": 'Quote " and café'}, {"file": ("a.bin", handle, "image/png")}, "b0")
+        body = MultipartBody(
+            {"description": 'Quote " and café'}, {"file": ("a.bin", handle, "image/png")}, "b0"
+        )
         data = b"".join(iter(lambda: body.read(chunk), b""))
 
     assert len(data) == len(body)
-    assert data.startswith(b'--b0\r\nContent-Disposition: form-data; name="description"\r\n\r\nQuote " and caf')
-    assert b'name="file"; filename="a.bin"\r\nContent-Type: image/png\r\n\r\n' + path.read_bytes()[100:] in data
+    assert data.startswith(
+        b'--b0\r\nContent-Disposition: form-data; name="description"\r\n\r\nQuote " and caf'
+    )
+    assert (
+        b'name="file"; filename="a.bin"\r\nContent-Type: image/png\r\n\r\n' + path.read_bytes()[100:] in data
+    )
     assert data.endswith(b"\r\n--b0--\r\n")
 
 

@@ -23,6 +23,7 @@ from publisher.plan import Change, ChangeKind, Plan
 from publisher.state import StatusRecord
 
 Line = tuple[Span, ...]
+UNDER_WAY = {"started", "uploading"}  # sync events announcing a step, not its result: not counted as done
 INDENT = "    "
 
 
@@ -50,7 +51,7 @@ def plan_lines(plan: Plan, limits: Limits) -> list[Line]:
 def change_lines(change: Change, limits: Limits) -> list[Line]:
     kind = change.kind.value
     header = ((f"{SYMBOLS[change.kind]} {kind}", kind), (" ", ""), (change.post_id, "post"))
-    lines = [header + ((f"  ({source_of(change)})", "dim"),)]
+    lines: list[Line] = [header + ((f"  ({source_of(change)})", "dim"),)]
     if change.reason:
         lines.append(line(f"{INDENT}why: {change.reason}"))
     if change.record and change.record.url:
@@ -126,6 +127,7 @@ def sync_summary(result) -> str:
         return "Nothing to do: " + summary_line(result.plan).removeprefix("Plan: ") + "\n"
     counts: dict[str, int] = {}
     for event in result.events:
-        counts[event.action] = counts.get(event.action, 0) + 1
+        if event.action not in UNDER_WAY:
+            counts[event.action] = counts.get(event.action, 0) + 1
     done = ", ".join(f"{count} {action}" for action, count in sorted(counts.items())) or "nothing changed"
     return f"Done: {done}.\n"
