@@ -135,7 +135,7 @@ def sync(
         clients = make_clients(project.config, accounts, environ, factory)
         from publisher.sync import SyncRun
 
-        run = SyncRun(state, store, clients, clock, project.config.root, on_event)
+        run = SyncRun(state, store, clients, clock, project.config.root, on_event, options.upload_workers)
         run.apply(plan)
     return SyncResult(project, plan, tuple(adopted + run.events), True)
 

@@ -98,14 +98,14 @@ def parse_status(body: dict[str, Any]) -> Status:
     )
 
 
-def _scheduled(body: dict[str, Any]) -> ScheduledStatus:
+def parse_scheduled(body: dict[str, Any]) -> ScheduledStatus:
     return ScheduledStatus(id=str(body["id"]), scheduled_at=_timestamp(body.get("scheduled_at")), raw=body)
 
 
 def _status_or_scheduled(body: dict[str, Any]) -> Status | ScheduledStatus:
     # A scheduled_at in the past is ignored and the status published at once: look at what came back.
     if "scheduled_at" in body and "params" in body:
-        return _scheduled(body)
+        return parse_scheduled(body)
     return parse_status(body)
 
 
@@ -265,11 +265,11 @@ class MastodonClient:
         return self._http.request("GET", "/api/v1/scheduled_statuses").body
 
     def get_scheduled(self, scheduled_id: str) -> ScheduledStatus:
-        return _scheduled(self._http.request("GET", f"/api/v1/scheduled_statuses/{scheduled_id}").body)
+        return parse_scheduled(self._http.request("GET", f"/api/v1/scheduled_statuses/{scheduled_id}").body)
 
     def reschedule(self, scheduled_id: str, scheduled_at: datetime) -> ScheduledStatus:
         body = {"scheduled_at": iso_utc(scheduled_at.astimezone(UTC))}
-        return _scheduled(
+        return parse_scheduled(
             self._http.request("PUT", f"/api/v1/scheduled_statuses/{scheduled_id}", json=body).body
         )
 

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from publisher.mastodon import MastodonClient, Status, parse_status
+from publisher.mastodon import MastodonClient, ScheduledStatus, Status, parse_scheduled, parse_status
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +22,26 @@ class Wanted:
     spoiler_text: str
     media_count: int
     since: datetime
+
+
+def find_existing(client: MastodonClient, wanted: Wanted, *, scheduled: bool) -> Status | ScheduledStatus | None:
+    """The status, or with `scheduled` also the scheduled status, an uncertain create may have made.
+
+    A scheduled create is looked for among the scheduled statuses first; it may also have been published
+    since, so the account's statuses are searched too."""
+    found = find_existing_scheduled(client, wanted) if scheduled else None
+    return found or find_existing_status(client, wanted)
+
+
+def find_existing_scheduled(client: MastodonClient, wanted: Wanted) -> ScheduledStatus | None:
+    for raw in client.scheduled_statuses():
+        params = raw.get("params") or {}
+        same_text = (params.get("text") or "").strip() == wanted.text.strip()
+        same_spoiler = (params.get("spoiler_text") or "") == wanted.spoiler_text
+        if same_text and same_spoiler and len(raw.get("media_attachments") or []) == wanted.media_count:
+            log.info("found scheduled status %s on the server; adopting it instead of scheduling again", raw["id"])
+            return parse_scheduled(raw)
+    return None
 
 
 def find_existing_status(client: MastodonClient, wanted: Wanted) -> Status | None:

@@ -18,6 +18,8 @@ class SyncOptions:
     allow_replace: bool = False
     account: str | None = None
     lock_timeout: float = 60.0
+    upload_workers: int = 4  # files uploading at once, this post's and the next posts'
+
 
 
 def check_safety(plan: Plan, state: State, config: Config, options: SyncOptions) -> None:

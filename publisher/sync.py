@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from publisher.clock import Clock
@@ -12,11 +15,15 @@ from publisher.errors import NotFound, PublishError
 from publisher.mastodon import MastodonClient, ScheduledStatus, Status, status_params
 from publisher.models import DesiredStatus, MediaSpec
 from publisher.plan import Change, ChangeKind, Plan, idempotency_key
-from publisher.reconcile import Wanted, find_existing_status
+from publisher.reconcile import Wanted, find_existing
 from publisher.state import MediaRecord, PendingCreate, State, StateStore, StatusRecord
-from publisher.uploads import MediaUploader
+from publisher.uploads import MediaUploader, UploadPool, matching_attached, matching_unattached, results
 
 log = logging.getLogger(__name__)
+
+# How many posts ahead media start uploading while the current status is created. Their write-ahead
+# intents are saved first, so an interrupted run finds and reuses what went up, never attaches it twice.
+LOOKAHEAD_POSTS = 4
 
 
 @dataclass(frozen=True)
@@ -37,16 +44,34 @@ class SyncRun:
     clock: Clock
     root: Path
     on_event: Callable[[SyncEvent], None] = lambda event: None
+    upload_workers: int = 4
     events: list[SyncEvent] = field(default_factory=list)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _ahead: dict[str, list[Future]] = field(default_factory=dict)
 
     def apply(self, plan: Plan) -> State:
-        for change in plan.writes:
-            try:
-                self._apply_one(change)
-            except PublishError as exc:
-                exc.post_id = change.post_id  # type: ignore[attr-defined]
-                raise
+        writes = plan.writes
+        self._pool = UploadPool(self.upload_workers)
+        try:
+            for index, change in enumerate(writes):
+                self._upload_ahead(writes[index + 1 : index + 1 + LOOKAHEAD_POSTS])
+                self._apply_reporting(change)
+        finally:
+            self._pool.close()
         return self.state
+
+    def _apply_reporting(self, change: Change) -> None:
+        try:
+            self._apply_one(change)
+        except PublishError as exc:
+            exc.post_id = change.post_id  # type: ignore[attr-defined]
+            raise
+
+    def _upload_ahead(self, changes: Sequence[Change]) -> None:
+        for change in changes:
+            creates = change.kind in (ChangeKind.CREATE, ChangeKind.SCHEDULE)
+            if creates and change.desired.media and not change.uncertain and change.post_id not in self._ahead:
+                self._ahead[change.post_id] = self._begin_uploads(change.desired, None, None)
 
     def _apply_one(self, change: Change) -> None:
         kind, desired, record = change.kind, change.desired, change.record
@@ -64,23 +89,30 @@ class SyncRun:
         elif kind == ChangeKind.DELETE:
             self._delete(change.post_id, record)
 
-    def _save(self, state: State) -> None:
-        self.store.save(state)
-        self.state = state
+    def _change_state(self, change: Callable[[State], State]) -> None:
+        """Upload threads record media too: one change at a time, each saved before the next."""
+        with self._lock:
+            state = change(self.state)
+            self.store.save(state)
+            self.state = state
 
     def _emit(self, event: SyncEvent) -> None:
-        self.events.append(event)
-        self.on_event(event)
+        with self._lock:
+            self.events.append(event)
+            self.on_event(event)
 
     # -- create ------------------------------------------------------------------------------------
 
     def _create(self, desired: DesiredStatus, *, schedule: bool, replacing: str | None = None) -> None:
         client = self.clients[desired.account]
-        pending = self.state.pending.get(desired.post_id)
-        if pending is not None and self._adopt_if_published(desired, pending, client):
-            return
-        intent = self._start_intent(desired, pending, replacing)
-        media = self._upload(desired, client, reuse=intent.media)
+        uploads = self._ahead.pop(desired.post_id, None)
+        if uploads is None:
+            pending = self.state.pending.get(desired.post_id)
+            if pending is not None and self._adopt_if_published(desired, pending, client):
+                return
+            uploads = self._begin_uploads(desired, pending, replacing)
+        media = results(uploads)
+        intent = self.state.pending[desired.post_id]
         params = status_params(
             desired,
             [item.media_id for item in media],
@@ -91,7 +123,7 @@ class SyncRun:
         result = client.create_status(
             params,
             idempotency_key=intent.idempotency_key,
-            find_existing=None if schedule else lambda: find_existing_status(client, wanted),
+            find_existing=lambda: find_existing(client, wanted, scheduled=schedule),
         )
         self._record(desired, result, self.state.pending[desired.post_id], media)
 
@@ -105,16 +137,30 @@ class SyncRun:
             spoiler_text=desired.spoiler_text,
             media=pending.media if pending is not None else (),
         )
-        self._save(self.state.with_pending(desired.post_id, intent))
+        self._change_state(lambda state: state.with_pending(desired.post_id, intent))
         return intent
 
-    def _upload(self, desired: DesiredStatus, client: MastodonClient, *, reuse) -> list[MediaRecord]:
-        def remember(records: tuple[MediaRecord, ...]) -> None:
-            intent = self.state.pending[desired.post_id].model_copy(update={"media": records})
-            self._save(self.state.with_pending(desired.post_id, intent))
+    def _begin_uploads(self, desired: DesiredStatus, pending: PendingCreate | None, replacing: str | None) -> list[Future]:
+        """Save the intent, then start every file of the post on the upload threads."""
+        intent = self._start_intent(desired, pending, replacing)
+        uploader = MediaUploader(self.clients[desired.account], self.root, self._upload_progress(desired))
+        earlier = matching_unattached(desired.media, intent.media)
+        return [
+            self._pool.submit(partial(self._upload_for_create, uploader, desired.post_id, spec, number, reuse))
+            for number, (spec, reuse) in enumerate(zip(desired.media, earlier, strict=True), start=1)
+        ]
 
-        uploader = MediaUploader(client, self.root, on_uploaded=remember, on_progress=self._upload_progress(desired))
-        return uploader.upload_all(desired.media, reuse=reuse)
+    def _upload_for_create(self, uploader: MediaUploader, post_id: str, spec: MediaSpec, number: int, reuse) -> MediaRecord:
+        if reuse is not None and uploader.still_unattached(spec, reuse) is not None:
+            return reuse
+        record = uploader.upload(spec, number)
+
+        def remember(state: State) -> State:
+            intent = state.pending[post_id]
+            return state.with_pending(post_id, intent.model_copy(update={"media": (*intent.media, record)}))
+
+        self._change_state(remember)
+        return record
 
     def _upload_progress(self, desired: DesiredStatus) -> Callable[[str, int, MediaSpec], None]:
         total = len(desired.media)
@@ -127,13 +173,16 @@ class SyncRun:
     def _adopt_if_published(self, desired: DesiredStatus, pending: PendingCreate, client: MastodonClient) -> bool:
         """An earlier run may have created the status and died before recording it: look first."""
         media_count = len(pending.media) or len(desired.media)
-        found = find_existing_status(client, Wanted(pending.text, pending.spoiler_text, media_count, pending.started_at))
+        wanted = Wanted(pending.text, pending.spoiler_text, media_count, pending.started_at)
+        found = find_existing(client, wanted, scheduled=desired.publish_at is not None)
         if found is None:
             return False
         self._record_status(desired, found, pending, list(pending.media))
-        self._emit(SyncEvent("adopted", desired.post_id, found.url, "found on the server from an earlier run"))
+        url = getattr(found, "url", None)
+        self._emit(SyncEvent("adopted", desired.post_id, url, "found on the server from an earlier run"))
+        record = self.state.posts[desired.post_id]
         if pending.content_hash != desired.content_hash:
-            self._update(desired, self.state.posts[desired.post_id])
+            self._recreate(desired, record) if record.status_id is None else self._update(desired, record)
         return True
 
     def _parent_status_id(self, desired: DesiredStatus) -> str | None:
@@ -171,15 +220,14 @@ class SyncRun:
             scheduled_at=result.scheduled_at if scheduled else None,
             recorded_at=self.clock.now(),
         )
-        self._save(self.state.with_record(desired.post_id, record))
+        self._change_state(lambda state: state.with_record(desired.post_id, record))
 
     # -- edit, move, re-create, delete ---------------------------------------------------------------
 
     def _update(self, desired: DesiredStatus, record: StatusRecord) -> None:
         """PUT the full new state: Mastodon clears every field an edit leaves out."""
         client = self.clients[desired.account]
-        uploader = MediaUploader(client, self.root, on_progress=self._upload_progress(desired))
-        media = uploader.upload_all(desired.media, reuse=record.media, reuse_by_digest=True)
+        media = self._media_for_edit(desired, record, MediaUploader(client, self.root, self._upload_progress(desired)))
         params = status_params(desired, [item.media_id for item in media])
         params.pop("visibility", None)  # cannot be edited; changing it is a Replace
         params["media_attributes"] = [_media_attributes(item) for item in media]
@@ -195,13 +243,22 @@ class SyncRun:
                 "recorded_at": self.clock.now(),
             }
         )
-        self._save(self.state.with_record(desired.post_id, updated))
+        self._change_state(lambda state: state.with_record(desired.post_id, updated))
         self._emit(SyncEvent("edited", desired.post_id, updated.url))
+
+    def _media_for_edit(self, desired: DesiredStatus, record: StatusRecord, uploader: MediaUploader) -> list[MediaRecord]:
+        kept = matching_attached(desired.media, record.media)
+        futures = {
+            index: self._pool.submit(partial(uploader.upload, spec, index + 1))
+            for index, (spec, reuse) in enumerate(zip(desired.media, kept, strict=True))
+            if reuse is None
+        }
+        return [reuse if reuse is not None else futures[index].result() for index, reuse in enumerate(kept)]
 
     def _reschedule(self, desired: DesiredStatus, record: StatusRecord) -> None:
         result = self.clients[desired.account].reschedule(record.scheduled_id, desired.publish_at)
         updated = record.model_copy(update={"scheduled_at": result.scheduled_at, "recorded_at": self.clock.now()})
-        self._save(self.state.with_record(desired.post_id, updated))
+        self._change_state(lambda state: state.with_record(desired.post_id, updated))
         self._emit(SyncEvent("rescheduled", desired.post_id, None, f"for {_iso(result.scheduled_at)}"))
 
     def _recreate(self, desired: DesiredStatus, record: StatusRecord) -> None:
@@ -218,7 +275,7 @@ class SyncRun:
                 client.delete_scheduled(record.scheduled_id)
         except NotFound:
             log.info("%s: already gone from the server", post_id)
-        self._save(self.state.without(post_id))
+        self._change_state(lambda state: state.without(post_id))
         self._emit(SyncEvent("deleted", post_id, record.url))
 
 

@@ -1,9 +1,10 @@
-"""Upload a post's media (or reuse what the server already has), in front-matter order."""
+"""Media for a status: reuse what the server already has, upload the rest on a few threads."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from publisher.errors import MediaProcessingFailed, NotFound
@@ -13,50 +14,31 @@ from publisher.state import MediaRecord
 
 log = logging.getLogger(__name__)
 
+Progress = Callable[[str, int, MediaSpec], None]
+
 
 def media_record(spec: MediaSpec, media_id: str) -> MediaRecord:
     return MediaRecord(path=spec.path, sha256=spec.sha256, media_id=media_id, alt=spec.alt, focus=spec.focus)
 
 
 class MediaUploader:
-    def __init__(
-        self,
-        client: MastodonClient,
-        root: Path,
-        on_uploaded: Callable[[tuple[MediaRecord, ...]], None] | None = None,
-        on_progress: Callable[[str, int, MediaSpec], None] | None = None,
-    ):
+    """One file at a time: upload it and wait until processed, or find a reusable copy."""
+
+    def __init__(self, client: MastodonClient, root: Path, on_progress: Progress | None = None):
         self.client = client
         self.root = root
-        self.on_uploaded = on_uploaded
-        self.on_progress = on_progress or (lambda action, index, spec: None)
+        self.on_progress = on_progress or (lambda action, number, spec: None)
 
-    def upload_all(
-        self, specs: Sequence[MediaSpec], *, reuse: Sequence[MediaRecord] = (), reuse_by_digest: bool = False
-    ) -> list[MediaRecord]:
-        """reuse: records of an earlier attempt (unattached: checked on the server) or, with
-        reuse_by_digest, of the published status (attached: reused by id, alt and focus edited)."""
-        done: list[MediaRecord] = []
-        for index, spec in enumerate(specs):
-            if reuse_by_digest:
-                record = self._attached(spec, reuse, done)
-            else:
-                record = self._unattached(spec, reuse[index] if index < len(reuse) else None)
-            done.append(record or self._upload(spec, index + 1))
-            if self.on_uploaded and record is None:
-                self.on_uploaded(tuple(done))
-        return done
+    def upload(self, spec: MediaSpec, number: int) -> MediaRecord:
+        self.on_progress("uploading", number, spec)
+        media = self.client.upload_processed(
+            self.root / spec.path, mime_type=spec.mime_type, description=spec.alt, focus=spec.focus_param()
+        )
+        self.on_progress("uploaded", number, spec)
+        return media_record(spec, media.id)
 
-    def _attached(self, spec: MediaSpec, records: Sequence[MediaRecord], used: list[MediaRecord]) -> MediaRecord | None:
-        taken = {record.media_id for record in used}
-        for record in records:
-            if record.sha256 == spec.sha256 and record.media_id not in taken:
-                return media_record(spec, record.media_id)
-        return None
-
-    def _unattached(self, spec: MediaSpec, earlier: MediaRecord | None) -> MediaRecord | None:
-        if earlier is None or earlier.sha256 != spec.sha256 or (earlier.alt, earlier.focus) != (spec.alt, spec.focus):
-            return None
+    def still_unattached(self, spec: MediaSpec, earlier: MediaRecord) -> MediaRecord | None:
+        """A file an interrupted run uploaded: reusable while the server keeps it (a day, unattached)."""
         try:
             self.client.wait_until_processed(earlier.media_id)
         except (NotFound, MediaProcessingFailed):
@@ -65,10 +47,44 @@ class MediaUploader:
         log.info("reusing media %s uploaded by an earlier run for %s", earlier.media_id, spec.path)
         return earlier
 
-    def _upload(self, spec: MediaSpec, number: int) -> MediaRecord:
-        self.on_progress("uploading", number, spec)
-        media = self.client.upload_processed(
-            self.root / spec.path, mime_type=spec.mime_type, description=spec.alt, focus=spec.focus_param()
-        )
-        self.on_progress("uploaded", number, spec)
-        return media_record(spec, media.id)
+
+def matching_unattached(specs: Sequence[MediaSpec], earlier: Sequence[MediaRecord]) -> list[MediaRecord | None]:
+    """For each file, an earlier upload of the same bytes, alt text and focus (each used once)."""
+    left = list(earlier)
+    found: list[MediaRecord | None] = []
+    for spec in specs:
+        match = next((r for r in left if (r.sha256, r.alt, r.focus) == (spec.sha256, spec.alt, spec.focus)), None)
+        if match is not None:
+            left.remove(match)
+        found.append(match)
+    return found
+
+
+def matching_attached(specs: Sequence[MediaSpec], attached: Sequence[MediaRecord]) -> list[MediaRecord | None]:
+    """For an edit: the published status's media with the same bytes keep their id; alt and focus are edited."""
+    left = list(attached)
+    found: list[MediaRecord | None] = []
+    for spec in specs:
+        match = next((record for record in left if record.sha256 == spec.sha256), None)
+        if match is not None:
+            left.remove(match)
+        found.append(media_record(spec, match.media_id) if match else None)
+    return found
+
+
+class UploadPool:
+    """Files go up a few at a time over the shared keep-alive session; results keep front-matter order."""
+
+    def __init__(self, workers: int):
+        self._executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="upload")
+
+    def submit(self, work: Callable[[], MediaRecord]) -> Future:
+        return self._executor.submit(work)
+
+    def close(self) -> None:
+        """Uploads not started yet are dropped; the running ones finish (their files are only recorded)."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def results(futures: Sequence[Future]) -> list[MediaRecord]:
+    return [future.result() for future in futures]

@@ -131,7 +131,9 @@ def test_run_that_gave_up_is_reconciled_by_the_next_run(tmp_path, honour_idempot
         with pytest.raises(PublishError):
             run_sync(config, clock)
         state = StateStore(config.parent / "publish.state.json").load()
-        assert len(state.pending) == 1  # the write-ahead intent survived the failure
+        assert "bonjour" in state.pending  # the write-ahead intent survived the failure
+        ahead = state.pending.get("caturday-keyboard")  # media uploaded ahead are recorded, to be reused
+        assert ahead is None or {m.media_id for m in ahead.media} <= set(server.media)
         server.clear_faults()
         clock.advance(hours_later * 3600)
         run_sync(config, clock)
@@ -153,7 +155,7 @@ def test_unattached_media_of_a_failed_run_is_reused(tmp_path):
         uploads = [r for r in server.requests if r.path == "/api/v2/media"]
         (status,) = server.statuses.values()
     assert len(uploads) == 2
-    assert [m["id"] for m in status["media_attachments"]] == [m.media_id for m in pending.media]
+    assert {m["id"] for m in status["media_attachments"]} == {m.media_id for m in pending.media}
 
 
 def test_two_concurrent_syncs_on_one_repo_only_one_publishes(tmp_path):
@@ -182,3 +184,18 @@ def test_scheduled_status_survives_time(tmp_path):
         clock.advance(timedelta(days=5).total_seconds())
         result = run_sync(config, clock)
         assert not result.applied
+
+
+@pytest.mark.parametrize("honour_idempotency", [True, False], ids=["mastodon", "gotosocial-like"])
+def test_dropped_scheduled_create_is_found_among_scheduled_statuses(tmp_path, honour_idempotency):
+    clock = FakeClock()
+    with FakeMastodon(token=TOKEN, clock=clock, honour_idempotency=honour_idempotency) as server:
+        config = example_repo(tmp_path, server.url)
+        for post in ("bonjour.yaml", "hello-world.md", "hello-reply.md", "caturday.md"):
+            (tmp_path / "posts" / post).unlink()
+        server.add_fault(Fault("POST", "/api/v1/statuses", "drop_after"))
+        run_sync(config, clock)
+        assert len(server.scheduled) == 1
+        assert any(r.path == "/api/v1/scheduled_statuses" for r in server.requests)
+        (record,) = StateStore(config.parent / "publish.state.json").load().posts.values()
+        assert record.scheduled_id in server.scheduled

@@ -79,8 +79,8 @@ def test_what_the_server_received_for_a_status(tmp_path, server, clock):
         assert request.headers["user-agent"].startswith("publish/")
         assert {"status", "visibility", "sensitive", "language", "spoiler_text", "media_ids"} <= set(request.json)
     uploads = [r for r in server.requests if r.path == "/api/v2/media"]
-    assert [r.form["description"][0][:5] for r in uploads] == ["A gre", "An or"]
-    assert [r.form["focus"][0] for r in uploads] == ["0.2,-0.1", "0,0.4"]
+    sent = {r.form["description"][0][:5]: r.form["focus"][0] for r in uploads}  # uploaded in parallel
+    assert sent == {"A gre": "0.2,-0.1", "An or": "0,0.4"}
     polls = [r for r in server.requests if r.method == "GET" and r.path.startswith("/api/v1/media/")]
     assert len(polls) == 6  # 206, 206, 200 for each of the two files
 
@@ -182,3 +182,32 @@ def test_cli_sync_publishes_and_prints_one_line_per_post(tmp_path, clock):
     again = CliRunner(env={}).invoke(cli, ["sync", "--config", str(config), "--dry-run"])
     assert again.exit_code == 0
     assert again.stdout.splitlines()[-1].endswith("0 orphaned, 5 unchanged.")
+
+
+def test_next_posts_media_upload_while_a_status_is_created(tmp_path, server, clock):
+    """Pipelining: caturday's files are on their way before bonjour's status (the first post) is answered."""
+    import threading
+
+    uploads_seen = threading.Event()
+    seen_during_first_create = []
+
+    def observer(phase, request):
+        if request.path == "/api/v2/media":
+            uploads_seen.set()
+        first_create = request.path == "/api/v1/statuses" and not seen_during_first_create
+        if phase == "received" and first_create:
+            seen_during_first_create.append(uploads_seen.wait(timeout=5))
+
+    server.observers.append(observer)
+    run_sync(example_repo(tmp_path, server.url), clock)
+    assert seen_during_first_create == [True]
+
+
+def test_media_order_is_the_front_matter_order_whatever_finishes_first(tmp_path, server, clock):
+    server.add_fault(Fault("POST", "/api/v2/media", "slow", delay=0.3))  # the first file arrives last
+    config = example_repo(tmp_path, server.url)
+    run_sync(config, clock)
+    cat = status_for(server, "Saturday means two pictures")
+    assert [m["description"][:5] for m in cat["media_attachments"]] == ["A gre", "An or"]
+    uploads = [r.form["description"][0][:5] for r in server.requests if r.path == "/api/v2/media"]
+    assert len(uploads) == 2
