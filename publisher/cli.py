@@ -123,6 +123,9 @@ def sync(
         False, "--sandbox", help="Sync to a built-in local Mastodon-compatible server, with its own state file."
     ),
     lock_timeout: float = typer.Option(60.0, "--lock-timeout", help="Seconds to wait for another sync to finish."),
+    parallel_uploads: int = typer.Option(
+        4, "--parallel-uploads", min=1, max=16, help="Media files uploading at once (this post's and the next)."
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every request (tokens are never shown)."),
     markdown: bool = typer.Option(False, "--markdown", help="With --dry-run: the plan as Markdown."),
 ) -> None:
@@ -137,7 +140,12 @@ def sync(
         raise typer.Exit(EXIT_INVALID)
     setup_logging(verbose)
     options = SyncOptions(
-        prune=prune, force=force, allow_replace=allow_replace, account=account, lock_timeout=lock_timeout
+        prune=prune,
+        force=force,
+        allow_replace=allow_replace,
+        account=account,
+        lock_timeout=lock_timeout,
+        upload_workers=parallel_uploads,
     )
     run_sync(config, options, json_output=json_output, sandbox=sandbox)
 

@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RETRYABLE_SERVER_STATUSES = frozenset({500, 502, 503, 504})
-# Waking exactly at the announced reset races the server's own clock; a second later does not.
-RESET_MARGIN_SECONDS = 1.0
+# The announced reset is already at or after the window's end (Mastodon adds the request's fraction of a
+# second); the margin only absorbs clock skew between us and the server.
+RESET_MARGIN_SECONDS = 0.25
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -24,7 +24,7 @@ from publisher.errors import (
     Unprocessable,
 )
 from publisher.http import HttpClient, rate_limit_family, redact, reset_from_headers
-from publisher.retry import RetryPolicy, call_with_retry
+from publisher.retry import RESET_MARGIN_SECONDS, RetryPolicy, call_with_retry
 from publisher.sandbox import FakeMastodon, Fault
 
 TOKEN = "tok-5ecret-abc123"
@@ -244,7 +244,7 @@ def test_429_waits_until_the_announced_reset(make_server, make_http, clock):
     post_status(unaware, key="second")
 
     reset = START + timedelta(seconds=300)
-    assert clock.sleeps == [pytest.approx(301.0)]
+    assert clock.sleeps == [pytest.approx(300 + RESET_MARGIN_SECONDS)]
     assert clock.now() >= reset
     assert len(server.statuses) == 2
     assert len(received(server, "POST", STATUSES)) == 3
@@ -259,7 +259,7 @@ def test_retry_after_seconds_is_honoured(http, server, clock):
 
     post_status(http)
 
-    assert clock.sleeps == [pytest.approx(31.0)]
+    assert clock.sleeps == [pytest.approx(30 + RESET_MARGIN_SECONDS)]
     assert len(server.statuses) == 1
 
 
@@ -293,7 +293,7 @@ def test_paces_proactively_when_remaining_hits_zero(make_server, make_http, cloc
 
     post_status(http, key="c")
 
-    assert clock.sleeps == [pytest.approx(301.0)]
+    assert clock.sleeps == [pytest.approx(300 + RESET_MARGIN_SECONDS)]
     assert len(received(server, "POST", STATUSES)) == 3  # no 429 was provoked
     assert len(server.statuses) == 3
     assert "waiting until 2026-11-23T12:05:00Z" in caplog.text
