@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 
 from publisher import app as library
 from publisher.cli import app as cli
-from publisher.clock import FakeClock
 from publisher.config import Limits, load_config
 from publisher.errors import InvalidInput
 from publisher.instance import (
@@ -28,17 +27,6 @@ from tests.helpers import PNG_1PX, make_repo
 from tests.sync_support import ENV, TOKEN, run_sync
 
 LONG_URL = "https://example.com/articles/" + "a" * 71  # 100 characters, 23 by Mastodon's count
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def server(clock):
-    with FakeMastodon(token=TOKEN, clock=clock) as fake:
-        yield fake
 
 
 @pytest.fixture

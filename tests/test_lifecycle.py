@@ -6,11 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from publisher.clock import FakeClock
 from publisher.errors import InvalidInput
-from publisher.sandbox import FakeMastodon
 from tests.helpers import PNG_1PX
-from tests.sync_support import TOKEN, example_repo, read_state, run_sync
+from tests.sync_support import example_repo, read_state, run_sync
 
 CAT = "posts/caturday.md"
 CAT_MEDIA = """media:
@@ -21,17 +19,6 @@ CAT_MEDIA = """media:
     alt: "An orange sun rising over a dark blue sea under a peach sky."
     focus: [0.0, 0.4]
 """
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def server(clock):
-    with FakeMastodon(token=TOKEN, clock=clock) as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -38,18 +38,6 @@ def token_never_logged(caplog):
     assert not [record for record in ours if TOKEN in record.getMessage()]
 
 
-@pytest.fixture(scope="module")
-def stop_later():
-    """Servers to stop at the end of the module, all at once: each stop waits out a 0.5 s poll."""
-    servers: list[FakeMastodon] = []
-    yield servers.append
-    stoppers = [threading.Thread(target=server.stop) for server in servers]
-    for thread in stoppers:
-        thread.start()
-    for thread in stoppers:
-        thread.join()
-
-
 @pytest.fixture
 def clock():
     return FakeClock(START)

@@ -9,12 +9,10 @@ from pathlib import Path
 import pytest
 
 from publisher import app as library
-from publisher.clock import FakeClock
 from publisher.errors import InvalidInput
 from publisher.imagesize import image_dimensions
-from publisher.sandbox import FakeMastodon
 from tests.helpers import CONFIG, PNG_1PX, REPO, make_repo
-from tests.sync_support import TOKEN, read_state, run_sync
+from tests.sync_support import read_state, run_sync
 
 MP4_HEAD = b"\x00\x00\x00\x18ftypisom" + b"\x00" * 32
 MP3_HEAD = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x00" * 32
@@ -73,17 +71,6 @@ def test_dimensions_from_headers(tmp_path, data, mime, size):
 
 
 # -- nothing uploaded when a file breaks a limit ---------------------------------------------------------------
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def server(clock):
-    with FakeMastodon(token=TOKEN, clock=clock) as fake:
-        yield fake
 
 
 def repo(tmp_path: Path, server_url: str, post: str, files: dict[str, bytes], limits: str = "") -> Path:
