@@ -61,6 +61,7 @@ class PendingCreate(Frozen):
     started_at: datetime
     text: str = ""
     spoiler_text: str = ""
+    media_count: int = 0  # attachments the status is created with (media may list more: earlier tries)
     media: tuple[MediaRecord, ...] = ()
 
 

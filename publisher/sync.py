@@ -135,6 +135,7 @@ class SyncRun:
             started_at=pending.started_at if pending is not None else self.clock.now(),
             text=desired.text,
             spoiler_text=desired.spoiler_text,
+            media_count=len(desired.media),
             media=pending.media if pending is not None else (),
         )
         self._change_state(lambda state: state.with_pending(desired.post_id, intent))
@@ -172,8 +173,7 @@ class SyncRun:
 
     def _adopt_if_published(self, desired: DesiredStatus, pending: PendingCreate, client: MastodonClient) -> bool:
         """An earlier run may have created the status and died before recording it: look first."""
-        media_count = len(pending.media) or len(desired.media)
-        wanted = Wanted(pending.text, pending.spoiler_text, media_count, pending.started_at)
+        wanted = Wanted(pending.text, pending.spoiler_text, pending.media_count, pending.started_at)
         found = find_existing(client, wanted, scheduled=desired.publish_at is not None)
         if found is None:
             return False

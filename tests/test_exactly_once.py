@@ -199,3 +199,31 @@ def test_dropped_scheduled_create_is_found_among_scheduled_statuses(tmp_path, ho
         assert any(r.path == "/api/v1/scheduled_statuses" for r in server.requests)
         (record,) = StateStore(config.parent / "publish.state.json").load().posts.values()
         assert record.scheduled_id in server.scheduled
+
+
+def test_twice_interrupted_create_with_reuploaded_media_is_still_found(tmp_path):
+    """Run 1 uploads and fails; its files vanish; run 2 uploads again, creates, and dies unrecorded; run 3 adopts."""
+    clock = FakeClock()
+    with FakeMastodon(token=TOKEN, clock=clock, honour_idempotency=False) as server:
+        config = example_repo(tmp_path, server.url)
+        for post in ("bonjour.yaml", "hello-world.md", "hello-reply.md", "2027/advent-of-toots.md"):
+            (tmp_path / "posts" / post).unlink()
+        server.add_fault(Fault("POST", "/api/v1/statuses", "status", status=422, message="Validation failed: x"))
+        with pytest.raises(PublishError):
+            run_sync(config, clock)
+        server.add_fault(Fault("GET", "/api/v1/media/", "status", status=404, message="Record not found", times=2))
+        server.add_fault(Fault("POST", "/api/v1/statuses", "drop_after"))
+
+        def reads_fail_after_the_create(phase, request):  # so the run cannot find what it created
+            if phase == "processed" and request.path == "/api/v1/statuses":
+                server.add_fault(Fault("GET", "/api/v1/accounts/", "status", status=503, times=50))
+
+        server.observers.append(reads_fail_after_the_create)
+        with pytest.raises(PublishError):
+            run_sync(config, clock)
+        pending = StateStore(config.parent / "publish.state.json").load().pending["caturday-keyboard"]
+        assert len(pending.media) == 4 and pending.media_count == 2
+        server.observers.clear()
+        server.clear_faults()
+        run_sync(config, clock)
+        assert len(server.statuses) == 1
