@@ -21,7 +21,7 @@ from publisher.instance import (
     refresh_announcements,
     stale_refresher,
 )
-from publisher.plan import Plan, compute_plan
+from publisher.plan import Plan, compute_plan, schedule_problems
 from publisher.project import Project, load_project
 from publisher.state import State, StateStore
 from publisher.safety import SyncOptions, check_safety
@@ -47,6 +47,9 @@ def make_plan(config_path: Path, *, clock: Clock, prune: bool = False, account: 
     project = select_account(load_project(config_path), account)
     state = project.state_store().load()
     plan = compute_plan(project.posts, state, clock.now(), schedule=project.config.publish.schedule, prune=prune)
+    problems = schedule_problems(plan, state)
+    if problems:
+        raise InvalidInput(problems)
     return PlanResult(project, plan)
 
 
@@ -135,7 +138,9 @@ def sync(
         clients = make_clients(project.config, accounts, environ, factory)
         from publisher.sync import SyncRun
 
-        run = SyncRun(state, store, clients, clock, project.config.root, on_event, options.upload_workers)
+        run = SyncRun(
+            state, store, clients, clock, project.config.root, on_event, options.upload_workers, options.max_duration
+        )
         run.apply(plan)
     return SyncResult(project, plan, tuple(adopted + run.events), True)
 

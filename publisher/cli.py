@@ -123,6 +123,9 @@ def sync(
         False, "--sandbox", help="Sync to a built-in local Mastodon-compatible server, with its own state file."
     ),
     lock_timeout: float = typer.Option(60.0, "--lock-timeout", help="Seconds to wait for another sync to finish."),
+    max_duration: float | None = typer.Option(
+        None, "--max-duration", min=0, help="Seconds: stop cleanly between posts so a CI job ends in time."
+    ),
     parallel_uploads: int = typer.Option(
         4, "--parallel-uploads", min=1, max=16, help="Media files uploading at once (this post's and the next)."
     ),
@@ -146,6 +149,7 @@ def sync(
         account=account,
         lock_timeout=lock_timeout,
         upload_workers=parallel_uploads,
+        max_duration=max_duration,
     )
     run_sync(config, options, json_output=json_output, sandbox=sandbox)
 

@@ -250,8 +250,10 @@ class HttpClient:
         reset_at = self._limits.exhausted_until(family, now)
         if reset_at is None:
             return
-        log.info("rate limit %r exhausted; waiting until %s", family, iso_utc(reset_at))
-        self._clock.sleep((reset_at - now).total_seconds() + RESET_MARGIN_SECONDS)
+        wait = (reset_at - now).total_seconds() + RESET_MARGIN_SECONDS
+        # A warning, so CI logs show why a run pauses: media uploads are 30 per 30 minutes on Mastodon.
+        log.warning("rate limit %r used up: waiting %.0f s, until %s", family, wait, iso_utc(reset_at))
+        self._clock.sleep(wait)
 
     def _transport(
         self, method: str, path: str, options: dict[str, Any], headers: dict[str, str]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from publisher.config import Config
 from publisher.errors import InvalidInput, Problem
-from publisher.plan import ChangeKind, Plan
+from publisher.plan import ChangeKind, Plan, schedule_problems
 from publisher.state import State
 
 
@@ -19,11 +19,12 @@ class SyncOptions:
     account: str | None = None
     lock_timeout: float = 60.0
     upload_workers: int = 4  # files uploading at once, this post's and the next posts'
+    max_duration: float | None = None  # seconds: stop cleanly between posts, the next run continues
 
 
 
 def check_safety(plan: Plan, state: State, config: Config, options: SyncOptions) -> None:
-    problems = []
+    problems = schedule_problems(plan, state)
     if not options.allow_replace:
         problems += [
             Problem(change.desired.source, None, "replace", f"{change.reason}: needs delete and re-create",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
@@ -45,6 +46,7 @@ class SyncRun:
     root: Path
     on_event: Callable[[SyncEvent], None] = lambda event: None
     upload_workers: int = 4
+    max_duration: float | None = None  # seconds; stop between posts when the next would not finish in time
     events: list[SyncEvent] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _ahead: dict[str, list[Future]] = field(default_factory=dict)
@@ -52,10 +54,15 @@ class SyncRun:
     def apply(self, plan: Plan) -> State:
         writes = plan.writes
         self._pool = UploadPool(self.upload_workers)
+        budget = Budget(self.clock, self.max_duration)
         try:
             for index, change in enumerate(writes):
-                self._upload_ahead(writes[index + 1 : index + 1 + LOOKAHEAD_POSTS])
-                self._apply_reporting(change)
+                if not budget.fits_another():
+                    self._emit(SyncEvent("stopped", "", detail=budget.stop_reason(len(writes) - index)))
+                    break
+                self._upload_ahead(writes[index + 1 : index + 1 + budget.lookahead(LOOKAHEAD_POSTS)])
+                with budget.timing():
+                    self._apply_reporting(change)
         finally:
             self._pool.close()
         return self.state
@@ -277,6 +284,40 @@ class SyncRun:
             log.info("%s: already gone from the server", post_id)
         self._change_state(lambda state: state.without(post_id))
         self._emit(SyncEvent("deleted", post_id, record.url))
+
+
+class Budget:
+    """`--max-duration`: stop between posts, before one that would not finish in time (the next run goes on)."""
+
+    def __init__(self, clock: Clock, seconds: float | None):
+        self.clock = clock
+        self.seconds = seconds
+        self.started = clock.now()
+        self.durations: list[float] = []
+
+    def elapsed(self) -> float:
+        return (self.clock.now() - self.started).total_seconds()
+
+    def estimate(self) -> float:
+        """The slowest of the last few posts: pessimistic, since a late stop costs more than an early one."""
+        return max(self.durations[-5:], default=0.0)
+
+    def fits_another(self) -> bool:
+        return self.seconds is None or self.elapsed() + self.estimate() <= self.seconds
+
+    def lookahead(self, most: int) -> int:
+        if self.seconds is None or not self.estimate():
+            return most
+        return max(0, min(most, int((self.seconds - self.elapsed()) / self.estimate()) - 1))
+
+    def stop_reason(self, left: int) -> str:
+        return f"--max-duration {self.seconds:g} s reached after {self.elapsed():.0f} s; {left} change(s) left for the next run"
+
+    @contextmanager
+    def timing(self) -> Iterator[None]:
+        start = self.elapsed()
+        yield
+        self.durations.append(self.elapsed() - start)
 
 
 def _media_attributes(item: MediaRecord) -> dict:

@@ -145,3 +145,37 @@ def test_idempotency_key_is_stable_per_revision():
     assert idempotency_key(post("a")) == idempotency_key(post("a"))
     assert idempotency_key(post("a")) != idempotency_key(post("a", "edited"))
     assert idempotency_key(post("a")) != idempotency_key(post("b"))
+
+
+def test_more_than_25_scheduled_posts_a_day_is_a_plan_error():
+    from publisher.plan import schedule_problems
+
+    day = NOW + timedelta(days=2)
+    posts = [post(f"p{i:02}", publish_at=day + timedelta(minutes=i)) for i in range(27)]
+    plan = compute_plan(posts, State(), NOW)
+    problems = schedule_problems(plan, State())
+    assert [p.path for p in problems] == ["posts/p25.md", "posts/p26.md"]
+    assert "Mastodon accepts 25 a day" in problems[0].message
+    spread = [post(f"p{i:02}", publish_at=day + timedelta(hours=i)) for i in range(27)]  # crosses midnight
+    assert len(schedule_problems(compute_plan(spread, State(), NOW), State())) <= 2
+
+
+def test_already_scheduled_posts_count_against_the_day():
+    from publisher.plan import schedule_problems
+
+    day = NOW + timedelta(days=2)
+    waiting = {
+        f"old{i}": record(post(f"old{i}"), status_id=None, scheduled_id=str(i), scheduled_at=day) for i in range(25)
+    }
+    new = [post("new", publish_at=day + timedelta(hours=1)), *[post(f"old{i}", publish_at=day) for i in range(25)]]
+    state = State(posts=waiting)
+    problems = schedule_problems(compute_plan(new, state, NOW), state)
+    assert [p.path for p in problems] == ["posts/new.md"]
+
+
+def test_more_than_300_pending_is_a_plan_error():
+    from publisher.plan import schedule_problems
+
+    posts = [post(f"p{i:03}", publish_at=NOW + timedelta(days=2 + i // 20)) for i in range(301)]
+    problems = schedule_problems(compute_plan(posts, State(), NOW), State())
+    assert any("at most 300 pending" in p.message for p in problems)

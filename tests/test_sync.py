@@ -211,3 +211,27 @@ def test_media_order_is_the_front_matter_order_whatever_finishes_first(tmp_path,
     assert [m["description"][:5] for m in cat["media_attachments"]] == ["A gre", "An or"]
     uploads = [r.form["description"][0][:5] for r in server.requests if r.path == "/api/v2/media"]
     assert len(uploads) == 2
+
+
+def test_max_duration_stops_between_posts_and_the_next_run_continues(tmp_path, clock):
+    with FakeMastodon(token=TOKEN, clock=clock) as server:  # media ready at once: only the observer moves time
+        check_max_duration(tmp_path, server, clock)
+
+
+def check_max_duration(tmp_path, server, clock):
+    def slow_server(phase, request):  # every status takes 10 s of (fake) time
+        if phase == "processed" and request.path == "/api/v1/statuses" and request.method == "POST":
+            clock.advance(10)
+
+    server.observers.append(slow_server)
+    config = example_repo(tmp_path, server.url)
+    events = []
+    result = run_sync(config, clock, events=events, max_duration=25)
+    assert result.applied
+    created = [e.post_id for e in events if e.action in ("created", "scheduled")]
+    assert created == ["bonjour", "caturday-keyboard"]  # a third would end at 30 s
+    (stop,) = [e for e in events if e.action == "stopped"]
+    assert "3 change(s) left for the next run" in stop.detail
+    assert set(read_state(config)["posts"]) == {"bonjour", "caturday-keyboard"}
+    run_sync(config, clock)
+    assert len(server.statuses) == 4 and len(server.scheduled) == 1
