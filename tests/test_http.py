@@ -284,7 +284,7 @@ def test_paces_proactively_when_remaining_hits_zero(make_server, make_http, cloc
     assert clock.sleeps == [pytest.approx(300 + RESET_MARGIN_SECONDS)]
     assert len(received(server, "POST", STATUSES)) == 3  # no 429 was provoked
     assert len(server.statuses) == 3
-    assert "waiting until 2026-11-23T12:05:00Z" in caplog.text
+    assert "until 2026-11-23T12:05:00Z" in caplog.text and "WARNING" in caplog.text
 
 
 @pytest.mark.parametrize(
