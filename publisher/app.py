@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from publisher.clock import Clock
-from publisher.config import Account, Config
+from publisher.config import Account, Config, Limits
 from publisher.config import load_config
 from publisher.errors import InvalidInput, MissingToken, Problem
 from publisher.instance import (
@@ -51,6 +51,12 @@ def make_plan(config_path: Path, *, clock: Clock, prune: bool = False, account: 
     if problems:
         raise InvalidInput(problems)
     return PlanResult(project, plan)
+
+
+def limits_by_account(project: Project) -> dict[str, Limits]:
+    """Each account's effective limits, for counts shown against the right server's maximum."""
+    known = project.limits.by_account()
+    return {name: known.get(name, project.config.limits) for name in project.config.accounts}
 
 
 def recorded_state(config_path: Path) -> State:

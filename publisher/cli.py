@@ -92,7 +92,7 @@ def print_plan(
         result = library.make_plan(config, clock=SystemClock(), prune=prune, account=account)
     except PublishError as exc:
         raise fail(exc) from None
-    plan, limits = result.plan, result.project.config.limits
+    plan, limits = result.plan, library.limits_by_account(result.project)
     if json_output or markdown:
         typer.echo((plan_json if json_output else plan_markdown)(plan, limits), nl=False)
     else:
@@ -170,7 +170,7 @@ def run_sync(config: Path, options, *, json_output: bool, sandbox: bool) -> None
             result = call(config, clock=SystemClock(), environ=os.environ, options=options, on_event=on_event)
     except PublishError as exc:
         raise fail(exc) from None
-    limits = result.project.config.limits
+    limits = library.limits_by_account(result.project)
     typer.echo(sync_json(result, limits) if json_output else sync_summary(result), nl=False)
     if sandbox:
         from publisher.sandboxed import preview_index

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jinja2
 
+from publisher.app import limits_by_account
 from publisher.config import Limits
 from publisher.errors import InvalidInput, Problem
 from publisher.output.common import iso, summary_line
@@ -36,7 +37,7 @@ def write_preview(result, out_dir: Path) -> Path:
 
     def cards(folder: MediaFolder) -> list[Card]:
         return [
-            plan_card(change, config.root, config.limits, instance, folder) for change in result.plan.changes
+            plan_card(change, config.root, limits_by_account(result.project), instance, folder) for change in result.plan.changes
         ]
 
     title, summary = "publish preview", summary_line(result.plan)

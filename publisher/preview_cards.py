@@ -10,10 +10,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from publisher.config import Limits
-from publisher.length import status_length
 from publisher.models import DesiredStatus, MediaSpec
-from publisher.output.common import iso
+from publisher.output.common import AnyLimits, character_count, iso, max_characters, recorded_count
 from publisher.plan import Change
 from publisher.state import MediaRecord, StatusRecord
 
@@ -86,7 +84,7 @@ def focus_position(focus: tuple[float, float] | None) -> str:
 
 
 def plan_card(
-    change: Change, root: Path, limits: Limits, instance: Mapping[str, str], folder: MediaFolder
+    change: Change, root: Path, limits: AnyLimits, instance: Mapping[str, str], folder: MediaFolder
 ) -> Card:
     post, record = change.desired, change.record
     common: dict[str, Any] = {
@@ -94,7 +92,7 @@ def plan_card(
         "action": change.kind.value,
         "note": change.reason,
         "url": record.url if record else None,
-        "max_characters": limits.max_characters,
+        "max_characters": max_characters(post or record, limits),
     }
     if post is not None:
         return Card(**common, **_desired_fields(post, root, limits, instance, folder))
@@ -102,11 +100,11 @@ def plan_card(
     return Card(**common, **_recorded_fields(record, limits, instance))
 
 
-def _desired_fields(post: DesiredStatus, root: Path, limits: Limits, instance, folder: MediaFolder) -> dict:
+def _desired_fields(post: DesiredStatus, root: Path, limits: AnyLimits, instance, folder: MediaFolder) -> dict:
     return {
         **_identity(post.account, instance),
         "text": post.text,
-        "characters": _count(post.text, post.spoiler_text, limits),
+        "characters": character_count(post, limits),
         "spoiler_text": post.spoiler_text,
         "visibility": post.visibility,
         "language": post.language,
@@ -119,11 +117,11 @@ def _desired_fields(post: DesiredStatus, root: Path, limits: Limits, instance, f
     }
 
 
-def _recorded_fields(record: StatusRecord, limits: Limits, instance) -> dict:
+def _recorded_fields(record: StatusRecord, limits: AnyLimits, instance) -> dict:
     return {
         **_identity(record.account, instance),
         "text": record.text,
-        "characters": _count(record.text, record.spoiler_text, limits),
+        "characters": recorded_count(record, limits),
         "spoiler_text": record.spoiler_text,
         "visibility": record.visibility,
         "media": tuple(_recorded_media(media) for media in record.media),
@@ -148,5 +146,3 @@ def _recorded_media(media: MediaRecord) -> CardMedia:
     return CardMedia("file", media.alt or "", media.path, None, focus_position(media.focus))
 
 
-def _count(text: str, spoiler_text: str, limits: Limits) -> int:
-    return status_length(text, spoiler_text, url_length=limits.characters_reserved_per_url)

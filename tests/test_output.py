@@ -213,3 +213,26 @@ def test_sync_summary_counts_results_not_steps_under_way(tmp_path):
     result = every_kind_plan(tmp_path)
     done = SyncResult(result.project, result.plan, tuple(EVENTS), applied=True)
     assert sync_summary(done) == "Done: 1 created, 1 scheduled, 1 uploaded.\n"
+
+
+def test_plan_counts_each_post_against_its_own_accounts_server(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from publisher.cli import app
+    from publisher.sandbox import FakeMastodon
+    from tests.helpers import make_repo
+
+    with FakeMastodon() as small, FakeMastodon(max_characters=5000) as big:
+        config = make_repo(
+            tmp_path,
+            {"a.md": "on the small one", "b.md": "---\naccount: big\n---\non the big one"},
+            config=(
+                f'[accounts.main]\ninstance = "{small.url}"\n\n'
+                f'[accounts.big]\ninstance = "{big.url}"\ntoken_env = "BIG_TOKEN"\n'
+            ),
+        )
+        assert CliRunner().invoke(app, ["limits", "--refresh", "--config", str(config)]).exit_code == 0
+    document = json.loads(CliRunner().invoke(app, ["plan", "--json", "--config", str(config)]).stdout)
+    assert {c["post"]: c["max_characters"] for c in document["changes"]} == {"a": 500, "b": 5000}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from publisher.config import Limits
@@ -41,12 +41,25 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
-def character_count(post: DesiredStatus, limits: Limits) -> int:
-    return status_length(post.text, post.spoiler_text, url_length=limits.characters_reserved_per_url)
+AnyLimits = Limits | Mapping[str, Limits]  # one set for all, or each account's own (accounts on different servers)
 
 
-def recorded_count(record: StatusRecord, limits: Limits) -> int:
-    return status_length(record.text, record.spoiler_text, url_length=limits.characters_reserved_per_url)
+def limits_for(limits: AnyLimits, account: str) -> Limits:
+    return limits if isinstance(limits, Limits) else limits[account]
+
+
+def max_characters(post: DesiredStatus | StatusRecord, limits: AnyLimits) -> int:
+    return limits_for(limits, post.account).max_characters
+
+
+def character_count(post: DesiredStatus, limits: AnyLimits) -> int:
+    url_length = limits_for(limits, post.account).characters_reserved_per_url
+    return status_length(post.text, post.spoiler_text, url_length=url_length)
+
+
+def recorded_count(record: StatusRecord, limits: AnyLimits) -> int:
+    url_length = limits_for(limits, record.account).characters_reserved_per_url
+    return status_length(record.text, record.spoiler_text, url_length=url_length)
 
 
 def summary_line(plan: Plan) -> str:

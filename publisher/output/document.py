@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from publisher.config import Limits
-from publisher.output.common import character_count, iso
+from publisher.output.common import character_count, iso, max_characters
 from publisher.plan import Change, Plan
 
 JSON_VERSION = 1
@@ -36,7 +36,7 @@ def change_dict(change: Change, limits: Limits) -> dict:
         entry["source"] = post.source
         entry["content_hash"] = post.content_hash
         entry["characters"] = character_count(post, limits)
-        entry["max_characters"] = limits.max_characters
+        entry["max_characters"] = max_characters(post, limits)
         entry["status"] = post.model_dump(mode="json", exclude={"post_id", "source"})
     elif record:
         entry["source"] = record.source

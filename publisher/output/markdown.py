@@ -17,6 +17,7 @@ from publisher.output.common import (
     grouped,
     headline,
     iso,
+    max_characters,
     plural,
     recorded_count,
     revision_notes,
@@ -112,7 +113,7 @@ def _facts(post: DesiredStatus, limits: Limits) -> list[str]:
         f"**Visibility:** {post.visibility}",
         f"**Language:** {inline(post.language or '-')}",
         f"**Sensitive:** {'yes' if post.sensitive else 'no'}",
-        f"**Characters:** {character_count(post, limits)}/{limits.max_characters}",
+        f"**Characters:** {character_count(post, limits)}/{max_characters(post, limits)}",
     ]
     if post.publish_at:
         facts.append(f"**Publish at:** {iso(post.publish_at)}")
@@ -131,8 +132,8 @@ def media_table(post: DesiredStatus) -> list[str]:
 
 def _characters(change: Change, limits: Limits) -> str:
     if change.desired:
-        return f"{character_count(change.desired, limits)}/{limits.max_characters}"
-    return f"{recorded_count(change.record, limits)}/{limits.max_characters}" if change.record else ""
+        return f"{character_count(change.desired, limits)}/{max_characters(change.desired, limits)}"
+    return f"{recorded_count(change.record, limits)}/{max_characters(change.record, limits)}" if change.record else ""
 
 
 def inline(text: str) -> str:

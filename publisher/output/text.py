@@ -12,6 +12,7 @@ from publisher.output.common import (
     character_count,
     grouped,
     iso,
+    max_characters,
     plural,
     revision_notes,
     source_of,
@@ -65,7 +66,7 @@ def status_lines(post: DesiredStatus, limits: Limits) -> list[str]:
     count = character_count(post, limits)
     lines = [
         f"{INDENT}visibility: {post.visibility}   language: {post.language or '-'}   "
-        f"sensitive: {'yes' if post.sensitive else 'no'}   characters: {count}/{limits.max_characters}"
+        f"sensitive: {'yes' if post.sensitive else 'no'}   characters: {count}/{max_characters(post, limits)}"
     ]
     if post.publish_at:
         lines.append(f"{INDENT}publish at: {iso(post.publish_at)}")
