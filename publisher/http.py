@@ -8,6 +8,7 @@ from __future__ import annotations
 import json as json_module
 import logging
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -135,25 +136,36 @@ def server_message(response: Response) -> str:
 
 
 class RateLimitTracker:
-    """Remembers the last X-RateLimit-Remaining/Reset seen per family, to wait instead of hitting 429."""
+    """What is left of each endpoint family's budget (X-RateLimit-Remaining/Reset), so we wait instead of
+    collecting 429s. Upload threads share it: each request takes its slot before it is sent."""
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()
         self._limits: dict[str, tuple[int, datetime]] = {}
 
     def remember(self, family: str, headers: Mapping[str, str]) -> None:
         remaining = headers.get("x-ratelimit-remaining", "")
         reset_at = _parse_ratelimit_reset(headers.get("x-ratelimit-reset"))
-        if remaining.strip().isdigit() and reset_at is not None:
-            self._limits[family] = (int(remaining), reset_at)
+        if not remaining.strip().isdigit() or reset_at is None:
+            return
+        with self._lock:
+            known = self._limits.get(family)
+            count = int(remaining)
+            if known is not None and known[1] == reset_at:  # same window: answers may arrive out of order
+                count = min(count, known[0])
+            self._limits[family] = (count, reset_at)
 
-    def exhausted_until(self, family: str, now: datetime) -> datetime | None:
-        """The reset to wait for, when the family (or the general budget) has nothing left."""
-        waits = []
-        for name in {family, "requests"}:
-            remaining, reset_at = self._limits.get(name, (1, now))
-            if remaining <= 0 and reset_at > now:
-                waits.append(reset_at)
-        return max(waits) if waits else None
+    def reserve(self, family: str, now: datetime) -> datetime | None:
+        """Take one request from the budgets we know; or the reset to wait for when one has nothing left."""
+        names = {family, "requests"}
+        with self._lock:
+            current = {name: self._limits[name] for name in names if name in self._limits and self._limits[name][1] > now}
+            exhausted = [reset_at for remaining, reset_at in current.values() if remaining <= 0]
+            if exhausted:
+                return max(exhausted)
+            for name, (remaining, reset_at) in current.items():
+                self._limits[name] = (remaining - 1, reset_at)
+            return None
 
 
 class HttpClient:
@@ -246,10 +258,10 @@ class HttpClient:
         return response
 
     def _pace(self, family: str) -> None:
-        now = self._clock.now()
-        reset_at = self._limits.exhausted_until(family, now)
-        if reset_at is None:
-            return
+        while (reset_at := self._limits.reserve(family, now := self._clock.now())) is not None:
+            self._wait_for_reset(family, reset_at, now)
+
+    def _wait_for_reset(self, family: str, reset_at: datetime, now: datetime) -> None:
         wait = (reset_at - now).total_seconds() + RESET_MARGIN_SECONDS
         # A warning, so CI logs show why a run pauses: media uploads are 30 per 30 minutes on Mastodon.
         log.warning("rate limit %r used up: waiting %.0f s, until %s", family, wait, iso_utc(reset_at))

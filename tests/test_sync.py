@@ -235,3 +235,15 @@ def check_max_duration(tmp_path, server, clock):
     assert set(read_state(config)["posts"]) == {"bonjour", "caturday-keyboard"}
     run_sync(config, clock)
     assert len(server.statuses) == 4 and len(server.scheduled) == 1
+
+
+def test_parallel_uploads_share_the_rate_limit_and_never_collect_a_429(tmp_path, clock):
+    images = "".join(f"  - {{path: media/sunrise.png, alt: 'Sun {n}'}}\n" for n in range(4))
+    with FakeMastodon(token=TOKEN, clock=clock, rate_limits={"media": (3, 60)}) as server:
+        config = example_repo(tmp_path, server.url)
+        for name in ("one", "two", "three"):
+            (tmp_path / f"posts/{name}.md").write_text(f"---\nmedia:\n{images}---\nFour suns, {name}.\n")
+        run_sync(config, clock, upload_workers=4)
+        uploads = [r for r in server.requests if r.path == "/api/v2/media"]
+    assert len(uploads) == 14  # every upload sent once: none was refused with 429 and retried
+    assert len(clock.sleeps) >= 4 and all(55 <= s <= 61 for s in clock.sleeps if s > 5)  # waited for each window
