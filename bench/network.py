@@ -121,19 +121,23 @@ def sync_rows(settings: Settings, workdir: Path) -> tuple[list[Row], Measured]:
         Row(
             "(a) start-up: `publish sync` with nothing to do",
             seconds(empty.seconds),
-            f"{empty.requests} requests",
+            sent(empty),
         ),
         Row(
             f"(a) naive sequential baseline, {shape}",
             seconds(baseline.seconds),
-            f"{baseline.requests} requests",
+            sent(baseline),
         ),
         Row(f"(a) pipelined minimum, {shape}", seconds(minimum), "(posts + 1) × latency + start-up"),
-        Row(f"(a) `publish sync`, {shape}", seconds(ours.seconds), f"{ours.requests} requests"),
+        Row(f"(a) `publish sync`, {shape}", seconds(ours.seconds), sent(ours)),
         Row("(a) speed-up over the baseline", ratio(speedup), "", "≥ 3×", speedup >= 3),
         Row("(a) time over the pipelined minimum", ratio(over_minimum), "", "≤ 1.3×", over_minimum <= 1.3),
     ]
     return rows, empty
+
+
+def sent(measured: Measured) -> str:
+    return f"{measured.requests} request{'' if measured.requests == 1 else 's'}"
 
 
 # -- (b) peak memory while uploading one big file ----------------------------------------------------

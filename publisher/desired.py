@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from publisher.config import Config, Limits
 from publisher.errors import Problem
 from publisher.markdown_text import markdown_to_text
-from publisher.media import MediaFileError, file_digest, resolve_media_path, sniff_mime_type
+from publisher.media import MediaFileError, MediaPaths, file_digest, sniff_mime_type
 from publisher.models import DesiredStatus, MediaSpec, PollSpec
 from publisher.posts import MediaEntry, Post
-from publisher.render import Renderer, TemplateProblem
 from publisher.rules import counted_length, length_problem, limit_problems, post_problem
 from publisher.split import SplitImpossible, split_status, thread_of
+
+if TYPE_CHECKING:  # Jinja is imported when a post is rendered, not when all come from the render cache
+    from publisher.render import Renderer
 
 
 @dataclass(frozen=True)
@@ -24,12 +30,39 @@ class Draft:
     media: tuple[MediaSpec | None, ...]  # one per front-matter media entry; None where the file is unusable
     problems: tuple[Problem, ...]  # what is wrong whatever the server
     more_texts: tuple[str, ...] = ()  # the statuses after the first, for a thread written with `+++`
+    # characters_reserved_per_url -> Mastodon's count of each status: from the render cache, or once counted
+    lengths: dict[int, tuple[int, ...]] = field(default_factory=dict)
+
+    def counted_lengths(self, limits: Limits) -> tuple[int, ...]:
+        """Mastodon's count of the first status, then of each status after it, spoiler included."""
+        url_length = limits.characters_reserved_per_url
+        if url_length not in self.lengths:
+            statuses = thread_of(self.status, [self.status.text, *self.more_texts])
+            self.lengths[url_length] = tuple(counted_length(status, limits) for status in statuses)
+        return self.lengths[url_length]
+
+
+MediaDigest = Callable[[Path], tuple[str, int, bytes]]
+"""A media file -> its sha256, size and first bytes, like publisher.media.file_digest."""
 
 
 @dataclass(frozen=True)
 class DesiredBuilder:
     config: Config
-    renderer: Renderer
+    renderer: Renderer | None = None  # None: one for the config's templates folder, made on first use
+    digest: MediaDigest = file_digest
+
+    @functools.cached_property
+    def media_paths(self) -> MediaPaths:
+        return MediaPaths(self.config.root)
+
+    @functools.cached_property
+    def templates(self) -> Renderer:
+        if self.renderer is not None:
+            return self.renderer
+        from publisher.render import Renderer
+
+        return Renderer(self.config.path(self.config.publish.templates))
 
     def draft(self, post: Post) -> Draft:
         """Everything about a post that does not depend on the server; then `fit` applies its limits."""
@@ -55,7 +88,7 @@ class DesiredBuilder:
         problems = [*draft.problems, *limit_problems(post, draft.media, limits, self.config.root)]
         if draft.more_texts:
             return problems or self._thread(draft, limits)
-        count = counted_length(desired, limits)
+        count = draft.counted_lengths(limits)[0]
         if count > limits.max_characters and not post.front.split:
             problems.append(length_problem(post, count, limits))
         if problems:
@@ -72,8 +105,7 @@ class DesiredBuilder:
         """A thread written part by part: each part must fit on its own (`split` cuts single bodies only)."""
         parts = thread_of(draft.status, [draft.status.text, *draft.more_texts])
         problems = []
-        for number, part in enumerate(parts, start=1):
-            count = counted_length(part, limits)
+        for number, count in enumerate(draft.counted_lengths(limits), start=1):
             if count > limits.max_characters:
                 message = f"part {number}: {count}/{limits.max_characters} characters by Mastodon's count"
                 problems.append(self._problem(draft.post, "body", message, "shorten it, or cut it with another +++ line"))
@@ -101,38 +133,43 @@ class DesiredBuilder:
 
     def _texts(self, post: Post, problems: list[Problem]) -> list[str]:
         """The rendered text of each status of the post (one, unless the body is cut with `+++`)."""
+        from publisher.render import TemplateProblem
+
         name = post.front.template or self.config.publish.template
-        if not self.renderer.has_template(name):
-            hint = f"create {self.renderer.templates_dir.name}/{name}, or fix the name"
+        if not self.templates.has_template(name):
+            hint = f"create {self.templates.templates_dir.name}/{name}, or fix the name"
             problems.append(self._problem(post, "template", f"template not found: {name}", hint))
             return []
         bodies = post.thread_bodies
         try:
-            return [self.renderer.render(name, template_context(post, body, n, len(bodies))) for n, body in enumerate(bodies, 1)]
+            return [self.templates.render(name, template_context(post, body, n, len(bodies))) for n, body in enumerate(bodies, 1)]
         except TemplateProblem as exc:
             where = f"{exc.template}:{exc.line}" if exc.line else exc.template
             problems.append(self._problem(post, "template", f"{where}: {exc}"))
             return []
 
     def _media(self, post: Post, index: int, entry: MediaEntry, problems: list[Problem]) -> MediaSpec | None:
-        field = f"media[{index}]"
+        key = f"media[{index}]"
         if entry.alt is None or not entry.alt.strip():
             if self.config.publish.require_alt_text:
                 hint = "describe the image for people who cannot see it, or set require_alt_text = false"
-                problems.append(self._problem(post, f"{field}.alt", "alt text is required", hint))
+                problems.append(self._problem(post, f"{key}.alt", "alt text is required", hint))
         try:
-            real = resolve_media_path(entry.path, post.file, self.config.root)
+            return self.media_spec(entry, post.file)
         except MediaFileError as exc:
-            problems.append(self._problem(post, f"{field}.path", str(exc), exc.hint))
+            problems.append(self._problem(post, f"{key}.path", str(exc), exc.hint))
             return None
-        sha256, size, head = file_digest(real)
+
+    def media_spec(self, entry: MediaEntry, post_file: Path) -> MediaSpec:
+        """The attachment a media entry becomes; MediaFileError when its file cannot be used."""
+        real = self.media_paths.resolve(entry.path, post_file)
+        sha256, size, head = self.digest(real)
         mime = sniff_mime_type(head)
-        relative = real.relative_to(self.config.root.resolve()).as_posix()
         if mime is None:
             hint = "Mastodon accepts JPEG, PNG, GIF, WebP, HEIC, AVIF, MP4, WebM, MOV and common audio"
             message = f"{entry.path}: not an image, video or audio file (checked by content)"
-            problems.append(self._problem(post, f"{field}.path", message, hint))
-            return None
+            raise MediaFileError(message, hint)
+        relative = real.relative_to(self.media_paths.real_root).as_posix()
         return MediaSpec(path=relative, sha256=sha256, size=size, mime_type=mime, alt=entry.alt, focus=entry.focus)
 
     @staticmethod

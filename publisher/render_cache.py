@@ -1,0 +1,319 @@
+"""Posts rendered by an earlier run, kept in `.publish-cache/` so an unchanged post is not parsed again.
+
+Every run still reads every post file; a post is parsed and rendered again unless all of these are what they
+were when its entry was written:
+- the post file's bytes (sha256, on every run: a modification time is never trusted for a post);
+- each media file it uses: the same file inside the repository with the same type and digest (hashed again
+  only when its size, mtime or inode changed, see MediaDigests);
+- the run fingerprint: every file under templates/ (by content), the config the rendering reads ([publish],
+  [defaults], the account names), publish's version and the size and mtime of each of its own files (the
+  built-in templates among them), the versions of the libraries that parse, render and count, Python's
+  version, and CACHE_SCHEMA.
+What depends on the server (the limits) is checked on every run; Mastodon's count of each status is kept
+per characters_reserved_per_url. Posts with problems are not kept. A missing, unreadable, corrupt or outdated
+cache is ignored and written anew: deleting `.publish-cache/` changes nothing but speed.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from pydantic import TypeAdapter
+
+import publisher
+from publisher.clock import Clock, SystemClock
+from publisher.config import Config, Limits
+from publisher.desired import DesiredBuilder, Draft
+from publisher.frontmatter import ParsedFile
+from publisher.instance import InstanceCache
+from publisher.media import MediaFileError, file_digest
+from publisher.models import DesiredStatus, Frozen
+from publisher.posts import FrontMatter, Post
+
+log = logging.getLogger(__name__)
+
+CACHE_SCHEMA = 1  # bump when an entry's meaning changes
+# Each file: a header line (schema; for posts also the run fingerprint), then one JSON object of every entry.
+POSTS_FILE = "posts.jsonl"
+MEDIA_FILE = "media.jsonl"
+RENDERING_LIBRARIES = ("markdown-it-py", "Jinja2", "PyYAML", "pydantic-core", "grapheme", "regex")
+RACY_SECONDS = 2  # a file changed this recently may change again within the same mtime tick
+
+
+class CachedPost(Frozen):
+    """One post file as parsed and rendered: everything a run needs from it but the server's limits."""
+
+    sha256: str  # of the post file's bytes
+    id: str
+    front: FrontMatter  # the keys publish understands; extra keys only feed templates, whose output is kept
+    lines: dict[str, int] = {}
+    body_line: int = 1
+    status: DesiredStatus | None = None  # None for a draft (`draft: true`), which is never rendered
+    content_hash: str = ""
+    more_texts: tuple[str, ...] = ()
+    lengths: dict[int, tuple[int, ...]] = {}  # as Draft.lengths
+
+    def post(self, source: str, file: Path) -> Post:
+        """The post as validation and the limits see it; its body and extra keys are not kept (only the
+        rendering reads them), so a recalled post must never be rendered again."""
+        return Post(self.id, source, file, self.front, "", ParsedFile({}, "", self.lines, self.body_line))
+
+    def draft(self, post: Post, status: DesiredStatus) -> Draft:
+        status.remember_content_hash(self.content_hash)
+        return Draft(post, status, status.media, (), self.more_texts, dict(self.lengths))
+
+
+class MediaStamp(Frozen):
+    size: int
+    mtime_ns: int
+    inode: int
+    sha256: str
+    head: str  # the first bytes, in hex, for sniffing the type
+
+
+@functools.cache  # built on first use, like a compiled pattern
+def _posts_adapter() -> TypeAdapter[dict[str, CachedPost]]:
+    return TypeAdapter(dict[str, CachedPost])
+
+
+@functools.cache
+def _stamps_adapter() -> TypeAdapter[dict[str, MediaStamp]]:
+    return TypeAdapter(dict[str, MediaStamp])
+
+
+@dataclass(frozen=True)
+class Recalled:
+    post: Post
+    draft: Draft | None  # None for a draft post
+
+
+class MediaDigests:
+    """file_digest, remembered by path with the file's size, mtime and inode (never in the committed state:
+    a checkout resets mtimes). A file modified less than RACY_SECONDS before it was hashed is not
+    remembered: another change within the same timestamp tick would go unseen."""
+
+    def __init__(self, path: Path, clock: Clock):
+        self.path = path
+        self.clock = clock
+        self._known = _read_entries(path, _stamps_adapter(), {"schema": CACHE_SCHEMA})
+        self._kept: dict[str, MediaStamp] = {}  # the files this run used: what `save` writes
+
+    def digest(self, path: Path) -> tuple[str, int, bytes]:
+        key, stat = str(path), path.stat()  # stat before hashing: a change while hashing shows next time
+        known = self._kept.get(key) or self._known.get(key)
+        if known is not None and (known.size, known.mtime_ns, known.inode) == _stamp_of(stat):
+            self._kept[key] = known
+            return known.sha256, known.size, bytes.fromhex(known.head)
+        sha256, size, head = file_digest(path)
+        if size == stat.st_size and stat.st_mtime_ns < (self.clock.now().timestamp() - RACY_SECONDS) * 1e9:
+            self._kept[key] = MediaStamp(
+                size=size, mtime_ns=stat.st_mtime_ns, inode=stat.st_ino, sha256=sha256, head=head.hex()
+            )
+        return sha256, size, head
+
+    def save(self) -> None:
+        if self._kept != self._known:
+            _write_entries(self.path, _stamps_adapter(), {"schema": CACHE_SCHEMA}, self._kept)
+            self._known = dict(self._kept)
+
+
+def _stamp_of(stat: os.stat_result) -> tuple[int, int, int]:
+    return stat.st_size, stat.st_mtime_ns, stat.st_ino
+
+
+class RenderCache:
+    """One run's view: entries read at the start, recalled or replaced post by post, saved at the end."""
+
+    def __init__(self, folder: Path, fingerprint: str, digests: MediaDigests):
+        self.path = folder / POSTS_FILE
+        self.fingerprint = fingerprint
+        self.digests = digests
+        self._old = _read_entries(self.path, _posts_adapter(), self._header())
+        self._new: dict[str, CachedPost] = {}
+        self._hashes: dict[str, str] = {}  # source -> sha256 of the bytes read this run
+        self._recalled: set[str] = set()
+        self._changed = False
+
+    @classmethod
+    def for_config(cls, config: Config, clock: Clock | None = None) -> RenderCache:
+        folder = InstanceCache.for_config(config).folder
+        return cls(folder, run_fingerprint(config), MediaDigests(folder / MEDIA_FILE, clock or SystemClock()))
+
+    def recall(self, source: str, file: Path, data: bytes, builder: DesiredBuilder) -> Recalled | None:
+        """The post and its draft as an earlier run made them; None when anything they came from changed."""
+        self._hashes[source] = sha256 = hashlib.sha256(data).hexdigest()
+        entry = self._old.get(source)
+        if entry is None or entry.sha256 != sha256:
+            return None
+        post = entry.post(source, file)
+        if post.front.draft:
+            self._recalled.add(source)
+            return Recalled(post, None)
+        if entry.status is None or not self._same_media(post, entry.status, builder):
+            return None
+        self._recalled.add(source)
+        return Recalled(post, entry.draft(post, entry.status))
+
+    def _same_media(self, post: Post, status: DesiredStatus, builder: DesiredBuilder) -> bool:
+        try:
+            return tuple(builder.media_spec(entry, post.file) for entry in post.front.media) == status.media
+        except (MediaFileError, OSError):
+            return False
+
+    def keep(self, post: Post, draft: Draft | None = None, limits: Limits | None = None) -> None:
+        """Remember a post that parsed (and, unless a draft post, rendered) without problems; with `limits`,
+        also Mastodon's count of its statuses under them."""
+        sha256 = self._hashes.get(post.source)
+        if sha256 is None or (draft is not None and draft.problems):
+            return
+        entry = self._old[post.source] if post.source in self._recalled else _entry(sha256, post, draft)
+        if draft is not None and limits is not None:
+            entry = _with_lengths(entry, draft, limits)
+        self._changed |= entry is not self._old.get(post.source)
+        self._new[post.source] = entry
+
+    def save(self) -> None:
+        """Write what changed (a temporary file renamed over the old one); a failure only costs speed."""
+        try:
+            if self._changed or self._new.keys() != self._old.keys():
+                _write_entries(self.path, _posts_adapter(), self._header(), self._new)
+            self.digests.save()
+        except OSError as exc:
+            log.info("could not write the render cache in %s: %s", self.path.parent, exc)
+
+    def _header(self) -> dict:
+        return {"schema": CACHE_SCHEMA, "fingerprint": self.fingerprint}
+
+
+def _entry(sha256: str, post: Post, draft: Draft | None) -> CachedPost:
+    parsed = CachedPost(
+        sha256=sha256,
+        id=post.id,
+        front=_known_keys(post.front),
+        lines=post.parsed.lines,
+        body_line=post.parsed.body_line,
+    )
+    if draft is None:
+        return parsed
+    status = draft.status
+    return parsed.model_copy(
+        update={"status": status, "content_hash": status.content_hash, "more_texts": draft.more_texts}
+    )
+
+
+def _known_keys(front: FrontMatter) -> FrontMatter:
+    """The front-matter without its extra keys: they only feed templates, whose output is kept."""
+    if not front.model_extra:
+        return front
+    return FrontMatter.model_construct(**{name: getattr(front, name) for name in FrontMatter.model_fields})
+
+
+def _with_lengths(entry: CachedPost, draft: Draft, limits: Limits) -> CachedPost:
+    """The entry, knowing Mastodon's count of each of its statuses under these limits."""
+    url_length = limits.characters_reserved_per_url
+    if url_length in entry.lengths:
+        return entry
+    return entry.model_copy(update={"lengths": {**entry.lengths, url_length: draft.counted_lengths(limits)}})
+
+
+def _read_entries(path: Path, adapter: TypeAdapter[dict], header: dict) -> dict:
+    """A cache file's entries, validated; none when the file is missing, unusable or written with another
+    header (another schema, or for other templates, config or software): never an error."""
+    try:
+        first, _, entries = path.read_bytes().partition(b"\n")
+        if json.loads(first) != header:
+            log.debug("%s was written for other software, templates or config: starting afresh", path)
+            return {}
+        return adapter.validate_json(entries)
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        log.warning("ignoring unreadable cache file %s: %s", path, exc)
+        return {}
+
+
+def _write_entries(path: Path, adapter: TypeAdapter[dict], header: dict, entries: dict) -> None:
+    body = adapter.dump_json(entries, exclude_defaults=True)
+    _write_atomically(path, json.dumps(header).encode() + b"\n" + body)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def run_fingerprint(config: Config, software: str | None = None) -> str:
+    """Everything a rendering reads besides the post file and its media; a change makes every entry stale."""
+    inputs = {
+        "schema": CACHE_SCHEMA,
+        "software": software_fingerprint() if software is None else software,
+        "publish": config.publish.model_dump(mode="json"),
+        "defaults": config.defaults.model_dump(mode="json"),
+        "accounts": list(config.accounts),  # the first is the default account
+        "templates": folder_digest(config.path(config.publish.templates)),
+    }
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def software_fingerprint(version: str = publisher.__version__) -> str:
+    """publish's version and the size and mtime of its files, built-in templates included (an editable
+    install changes without a new version), the libraries that parse, render and count, and Python."""
+    libraries = [(name, _installed_version(name)) for name in RENDERING_LIBRARIES]
+    return json.dumps([version, sys.version, libraries, _installed_files(Path(publisher.__file__).parent)])
+
+
+def _installed_files(package: Path) -> list[tuple[str, int, int]]:
+    """(path, size, mtime) of every file of the package but compiled bytecode."""
+    found = []
+    for folder, folders, names in os.walk(package):
+        folders[:] = [name for name in folders if name != "__pycache__"]
+        for name in names:
+            path = os.path.join(folder, name)
+            stat = os.stat(path)
+            found.append((os.path.relpath(path, package), stat.st_size, stat.st_mtime_ns))
+    return sorted(found)
+
+
+def _installed_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def folder_digest(folder: Path) -> list[tuple[str, str]]:
+    """(path relative to folder, sha256) of every file below it, following symlinks, each folder once."""
+    found, seen = [], set()
+    for current, folders, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(current)
+        if real in seen:
+            folders.clear()
+            continue
+        seen.add(real)
+        for name in files:
+            path = Path(current, name)
+            found.append((path.relative_to(folder).as_posix(), _file_sha256(path)))
+    return sorted(found)
+
+
+def _file_sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:  # e.g. a dangling symlink: only a post that uses it fails, and it is not kept
+        return f"unreadable: {exc.errno}"
