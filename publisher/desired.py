@@ -170,7 +170,22 @@ class DesiredBuilder:
             message = f"{entry.path}: not an image, video or audio file (checked by content)"
             raise MediaFileError(message, hint)
         relative = real.relative_to(self.media_paths.real_root).as_posix()
-        return MediaSpec(path=relative, sha256=sha256, size=size, mime_type=mime, alt=entry.alt, focus=entry.focus)
+        spec = MediaSpec(path=relative, sha256=sha256, size=size, mime_type=mime, alt=entry.alt, focus=entry.focus)
+        return self._with_thumbnail(spec, entry, post_file) if entry.thumbnail else spec
+
+    def _with_thumbnail(self, spec: MediaSpec, entry: MediaEntry, post_file: Path) -> MediaSpec:
+        """The preview image goes up with its file; an unusable one is reported by the limits checks."""
+        try:
+            real = self.media_paths.resolve(entry.thumbnail, post_file)
+        except MediaFileError:
+            return spec
+        sha256, _size, head = self.digest(real)
+        update = {
+            "thumbnail": real.relative_to(self.media_paths.real_root).as_posix(),
+            "thumbnail_sha256": sha256,
+            "thumbnail_mime_type": sniff_mime_type(head),
+        }
+        return spec.model_copy(update=update)
 
     @staticmethod
     def _problem(post: Post, field: str, message: str, hint: str = "") -> Problem:

@@ -139,9 +139,12 @@ class RateLimitTracker:
     """What is left of each endpoint family's budget (X-RateLimit-Remaining/Reset), so we wait instead of
     collecting 429s. Upload threads share it: each request takes its slot before it is sent."""
 
+    PROBE_WAIT = 10.0  # real seconds to wait for the probe's answer before probing too
+
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._limits: dict[str, tuple[int, datetime]] = {}
+        self._probing: set[str] = set()
 
     def remember(self, family: str, headers: Mapping[str, str]) -> None:
         remaining = headers.get("x-ratelimit-remaining", "")
@@ -155,10 +158,17 @@ class RateLimitTracker:
                 count = min(count, known[0])
             self._limits[family] = (count, reset_at)
 
+    def settle(self, family: str) -> None:
+        """A request of the family was answered (or failed): a waiting thread may go on."""
+        with self._lock:
+            self._probing.discard(family)
+            self._lock.notify_all()
+
     def reserve(self, family: str, now: datetime) -> datetime | None:
         """Take one request from the budgets we know; or the reset to wait for when one has nothing left."""
         names = {family, "requests"}
         with self._lock:
+            self._probe_first(family, now)
             current = {name: self._limits[name] for name in names if name in self._limits and self._limits[name][1] > now}
             exhausted = [reset_at for remaining, reset_at in current.values() if remaining <= 0]
             if exhausted:
@@ -166,6 +176,21 @@ class RateLimitTracker:
             for name, (remaining, reset_at) in current.items():
                 self._limits[name] = (remaining - 1, reset_at)
             return None
+
+    def _probe_first(self, family: str, now: datetime) -> None:
+        """In a window whose budget we do not know yet, one request goes first and learns it;
+        parallel uploads wait for its answer instead of all spending the budget blind."""
+        if self._known(family, now):
+            return
+        if family in self._probing:
+            self._lock.wait_for(lambda: family not in self._probing, timeout=self.PROBE_WAIT)
+            if self._known(family, now):
+                return
+        self._probing.add(family)
+
+    def _known(self, family: str, now: datetime) -> bool:
+        known = self._limits.get(family)
+        return known is not None and known[1] > now
 
 
 class HttpClient:
@@ -248,9 +273,12 @@ class HttpClient:
     ) -> Response:
         family = rate_limit_family(method, _path_only(path))
         self._pace(family)
-        raw = self._transport(method, path, options, headers)
-        response = _to_response(raw)
-        self._limits.remember(family, response.headers)
+        try:
+            raw = self._transport(method, path, options, headers)
+            response = _to_response(raw)
+            self._limits.remember(family, response.headers)
+        finally:
+            self._limits.settle(family)
         elapsed_ms = raw.elapsed.total_seconds() * 1000
         log.debug("%s %s -> %s (%.0f ms)", method, _path_only(path), response.status, elapsed_ms)
         if response.status >= 300:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import pathlib
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -128,12 +129,22 @@ class MastodonClient:
     # -- media -------------------------------------------------------------------------------------
 
     def upload_media(
-        self, path: pathlib.Path, *, mime_type: str, description: str | None, focus: str | None
+        self,
+        path: pathlib.Path,
+        *,
+        mime_type: str,
+        description: str | None,
+        focus: str | None,
+        thumbnail: tuple[pathlib.Path, str] | None = None,
     ) -> Media:
-        """POST /api/v2/media, streaming the file; `processed` is decided on `url`, not the status code."""
+        """POST /api/v2/media, streaming the file; `processed` is decided on `url`, not the status code.
+
+        `thumbnail` (path, MIME type): the preview image of an audio or video file."""
         fields = {name: value for name, value in (("description", description), ("focus", focus)) if value}
-        with path.open("rb") as handle:
-            files = {"file": (path.name, handle, mime_type)}
+        with ExitStack() as files_open:
+            files = {"file": (path.name, files_open.enter_context(path.open("rb")), mime_type)}
+            if thumbnail is not None:
+                files["thumbnail"] = (thumbnail[0].name, files_open.enter_context(thumbnail[0].open("rb")), thumbnail[1])
             response = self._http.request("POST", "/api/v2/media", data=fields, files=files)
         media = _media(response.body)
         log.debug("uploaded %s as media %s (processed: %s)", path.name, media.id, media.processed)
@@ -152,11 +163,19 @@ class MastodonClient:
         return media
 
     def upload_processed(
-        self, path: pathlib.Path, *, mime_type: str, description: str | None, focus: str | None
+        self,
+        path: pathlib.Path,
+        *,
+        mime_type: str,
+        description: str | None,
+        focus: str | None,
+        thumbnail: tuple[pathlib.Path, str] | None = None,
     ) -> Media:
         """Upload and wait for processing; a file the server fails to process is uploaded once more."""
         for attempt in (1, 2):
-            media = self.upload_media(path, mime_type=mime_type, description=description, focus=focus)
+            media = self.upload_media(
+                path, mime_type=mime_type, description=description, focus=focus, thumbnail=thumbnail
+            )
             ready = media if media.processed else self._await_media(media.id)
             if ready is not None:
                 return ready

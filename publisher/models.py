@@ -28,6 +28,9 @@ class MediaSpec(Frozen):
     mime_type: str
     alt: str | None = None
     focus: tuple[float, float] | None = None
+    thumbnail: str | None = None  # preview image of an audio or video file, relative to the repository root
+    thumbnail_sha256: str | None = None
+    thumbnail_mime_type: str | None = None
 
     def focus_param(self) -> str | None:
         return None if self.focus is None else f"{self.focus[0]:g},{self.focus[1]:g}"
@@ -66,6 +69,10 @@ class DesiredStatus(Frozen):
         for media in payload["media"]:
             media.pop("size", None)
             media.pop("path", None)  # moving a file without changing its bytes changes nothing on the server
+            media.pop("thumbnail", None)
+            for key in ("thumbnail_sha256", "thumbnail_mime_type"):
+                if media[key] is None:  # posts without thumbnails keep the hashes they had before thumbnails
+                    media.pop(key)
         canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

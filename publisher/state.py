@@ -30,6 +30,7 @@ class MediaRecord(Frozen):
     media_id: str
     alt: str | None = None
     focus: tuple[float, float] | None = None
+    thumbnail_sha256: str | None = None
 
 
 class StatusRecord(Frozen):

@@ -18,7 +18,14 @@ Progress = Callable[[str, int, MediaSpec], None]
 
 
 def media_record(spec: MediaSpec, media_id: str) -> MediaRecord:
-    return MediaRecord(path=spec.path, sha256=spec.sha256, media_id=media_id, alt=spec.alt, focus=spec.focus)
+    return MediaRecord(
+        path=spec.path,
+        sha256=spec.sha256,
+        media_id=media_id,
+        alt=spec.alt,
+        focus=spec.focus,
+        thumbnail_sha256=spec.thumbnail_sha256,
+    )
 
 
 class MediaUploader:
@@ -31,8 +38,13 @@ class MediaUploader:
 
     def upload(self, spec: MediaSpec, number: int) -> MediaRecord:
         self.on_progress("uploading", number, spec)
+        thumbnail = (self.root / spec.thumbnail, spec.thumbnail_mime_type) if spec.thumbnail else None
         media = self.client.upload_processed(
-            self.root / spec.path, mime_type=spec.mime_type, description=spec.alt, focus=spec.focus_param()
+            self.root / spec.path,
+            mime_type=spec.mime_type,
+            description=spec.alt,
+            focus=spec.focus_param(),
+            thumbnail=thumbnail,
         )
         self.on_progress("uploaded", number, spec)
         return media_record(spec, media.id)
@@ -53,7 +65,8 @@ def matching_unattached(specs: Sequence[MediaSpec], earlier: Sequence[MediaRecor
     left = list(earlier)
     found: list[MediaRecord | None] = []
     for spec in specs:
-        match = next((r for r in left if (r.sha256, r.alt, r.focus) == (spec.sha256, spec.alt, spec.focus)), None)
+        wanted = (spec.sha256, spec.alt, spec.focus, spec.thumbnail_sha256)
+        match = next((r for r in left if (r.sha256, r.alt, r.focus, r.thumbnail_sha256) == wanted), None)
         if match is not None:
             left.remove(match)
         found.append(match)
@@ -61,11 +74,13 @@ def matching_unattached(specs: Sequence[MediaSpec], earlier: Sequence[MediaRecor
 
 
 def matching_attached(specs: Sequence[MediaSpec], attached: Sequence[MediaRecord]) -> list[MediaRecord | None]:
-    """For an edit: the published status's media with the same bytes keep their id; alt and focus are edited."""
+    """For an edit: the published status's media with the same bytes keep their id; alt and focus are edited.
+    A new thumbnail cannot be set by an edit, so the file goes up again with it."""
     left = list(attached)
     found: list[MediaRecord | None] = []
     for spec in specs:
-        match = next((record for record in left if record.sha256 == spec.sha256), None)
+        same = (spec.sha256, spec.thumbnail_sha256)
+        match = next((record for record in left if (record.sha256, record.thumbnail_sha256) == same), None)
         if match is not None:
             left.remove(match)
         found.append(media_record(spec, match.media_id) if match else None)

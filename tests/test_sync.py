@@ -247,3 +247,21 @@ def test_parallel_uploads_share_the_rate_limit_and_never_collect_a_429(tmp_path,
         uploads = [r for r in server.requests if r.path == "/api/v2/media"]
     assert len(uploads) == 14  # every upload sent once: none was refused with 429 and retried
     assert len(clock.sleeps) >= 4 and all(55 <= s <= 61 for s in clock.sleeps if s > 5)  # waited for each window
+
+
+def test_audio_goes_up_with_its_thumbnail_and_a_new_thumbnail_uploads_again(tmp_path, clock):
+    from tests.helpers import PNG_1PX
+
+    with FakeMastodon(token=TOKEN, clock=clock) as server:
+        config = example_repo(tmp_path, server.url)
+        (tmp_path / "posts/media/song.mp3").write_bytes(b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x00" * 200)
+        (tmp_path / "posts/media/cover.png").write_bytes(PNG_1PX)
+        post = "---\nmedia:\n  - {path: media/song.mp3, alt: 'A song', thumbnail: media/cover.png}\n---\nListen.\n"
+        (tmp_path / "posts/song.md").write_text(post)
+        run_sync(config, clock)
+        (upload,) = [r for r in server.requests if r.path == "/api/v2/media" and "song" in r.files["file"][0]]
+        assert upload.files["thumbnail"][1:] == ("image/png", PNG_1PX)
+        (tmp_path / "posts/media/cover.png").write_bytes(PNG_1PX + b"\x00")  # a different cover
+        run_sync(config, clock)
+        uploads = [r for r in server.requests if r.path == "/api/v2/media" and "song" in r.files["file"][0]]
+        assert len(uploads) == 2 and [r.method for r in server.writes()][-1] == "PUT"
