@@ -135,6 +135,11 @@ def server_message(response: Response) -> str:
     return json_module.dumps(body)[:200]
 
 
+def _same_window(first: datetime, second: datetime) -> bool:
+    """Mastodon announces the window's end plus the fraction of a second of each request's own time."""
+    return abs((first - second).total_seconds()) < 1.0
+
+
 class RateLimitTracker:
     """What is left of each endpoint family's budget (X-RateLimit-Remaining/Reset), so we wait instead of
     collecting 429s. Upload threads share it: each request takes its slot before it is sent."""
@@ -154,8 +159,8 @@ class RateLimitTracker:
         with self._lock:
             known = self._limits.get(family)
             count = int(remaining)
-            if known is not None and known[1] == reset_at:  # same window: answers may arrive out of order
-                count = min(count, known[0])
+            if known is not None and _same_window(known[1], reset_at):  # answers may arrive out of order
+                count, reset_at = min(count, known[0]), max(reset_at, known[1])
             self._limits[family] = (count, reset_at)
 
     def settle(self, family: str) -> None:
