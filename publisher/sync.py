@@ -49,6 +49,7 @@ class SyncRun:
     max_duration: float | None = None  # seconds; stop between posts when the next would not finish in time
     events: list[SyncEvent] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
+    _unsaved: bool = False
     _ahead: dict[str, list[Future]] = field(default_factory=dict)
 
     def apply(self, plan: Plan) -> State:
@@ -65,6 +66,7 @@ class SyncRun:
                     self._apply_reporting(change)
         finally:
             self._pool.close()
+            self._save_if_unsaved()
         return self.state
 
     def _apply_reporting(self, change: Change) -> None:
@@ -96,12 +98,18 @@ class SyncRun:
         elif kind == ChangeKind.DELETE:
             self._delete(change.post_id, record)
 
-    def _change_state(self, change: Callable[[State], State]) -> None:
-        """Upload threads record media too: one change at a time, each saved before the next."""
+    def _change_state(self, change: Callable[[State], State], *, save: bool = True) -> None:
+        """One change at a time (upload threads record media too); saved at once unless `save=False`."""
         with self._lock:
-            state = change(self.state)
-            self.store.save(state)
-            self.state = state
+            self.state = change(self.state)
+            self._unsaved = not save
+            if save:
+                self.store.save(self.state)
+
+    def _save_if_unsaved(self) -> None:
+        with self._lock:
+            if self._unsaved:
+                self._change_state(lambda state: state)
 
     def _emit(self, event: SyncEvent) -> None:
         with self._lock:
@@ -167,7 +175,9 @@ class SyncRun:
             intent = state.pending[post_id]
             return state.with_pending(post_id, intent.model_copy(update={"media": (*intent.media, record)}))
 
-        self._change_state(remember)
+        # Saved with the next change (within a round trip) rather than once per file: an uploaded file
+        # is only ever reused from the record, so a crash in between costs a re-upload, not a duplicate.
+        self._change_state(remember, save=False)
         return record
 
     def _upload_progress(self, desired: DesiredStatus) -> Callable[[str, int, MediaSpec], None]:
