@@ -22,7 +22,7 @@ from publisher.instance import (
     stale_refresher,
 )
 from publisher.plan import Plan, compute_plan, schedule_problems
-from publisher.project import Project, load_project
+from publisher.project import Project, collector_paused, load_project
 from publisher.state import State, StateStore
 from publisher.safety import SyncOptions, check_safety
 from publisher.scheduled import adopt_published, due_scheduled, scheduled_accounts
@@ -45,7 +45,8 @@ def check(config_path: Path) -> Project:
 
 def make_plan(config_path: Path, *, clock: Clock, prune: bool = False, account: str | None = None) -> PlanResult:
     project = select_account(load_project(config_path), account)
-    state = project.state_store().load()
+    with collector_paused():
+        state = project.state_store().load()
     plan = compute_plan(project.posts, state, clock.now(), schedule=project.config.publish.schedule, prune=prune)
     problems = schedule_problems(plan, state)
     if problems:

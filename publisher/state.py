@@ -109,8 +109,15 @@ class StateStore:
     def load(self) -> State:
         if not self.path.exists():
             return State()
+        data = self.path.read_bytes()
+        try:  # the fast path (pydantic's own JSON parser); anything odd takes the path with the good messages
+            state = State.model_validate_json(data)
+            if state.version <= SCHEMA_VERSION:
+                return state
+        except ValidationError:
+            pass
         try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            raw = json.loads(data.decode("utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             line = getattr(exc, "lineno", None)
             raise self._invalid(line, f"not valid JSON ({exc})") from None
