@@ -21,6 +21,15 @@ from tests.sync_support import ENV, TOKEN, example_repo, run_sync
 CLEAN = {"duplicates": 0, "lost": 0, "mismatched": 0}
 
 
+def example_repo_with_only(root, server_url: str, keep: str):
+    """The examples with one post left: the faults then hit exactly that post."""
+    config = example_repo(root, server_url)
+    for post in ("bonjour.yaml", "hello-world.md", "hello-reply.md", "caturday.md", "2027/advent-of-toots.md"):
+        if post != keep:
+            (root / "posts" / post).unlink()
+    return config
+
+
 def expected_texts(tmp_path, server_url) -> list[str]:
     """The texts the examples render to, taken from a clean sync on a separate server."""
     clock = FakeClock()
@@ -143,9 +152,7 @@ def test_run_that_gave_up_is_reconciled_by_the_next_run(tmp_path, honour_idempot
 def test_unattached_media_of_a_failed_run_is_reused(tmp_path):
     clock = FakeClock()
     with FakeMastodon(token=TOKEN, clock=clock) as server:
-        config = example_repo(tmp_path, server.url)
-        for post in ("bonjour.yaml", "hello-world.md", "hello-reply.md", "2027/advent-of-toots.md"):
-            (tmp_path / "posts" / post).unlink()
+        config = example_repo_with_only(tmp_path, server.url, "caturday.md")
         server.add_fault(Fault("POST", "/api/v1/statuses", "status", status=422, message="Validation failed: x"))
         with pytest.raises(PublishError):
             run_sync(config, clock)
@@ -190,9 +197,7 @@ def test_scheduled_status_survives_time(tmp_path):
 def test_dropped_scheduled_create_is_found_among_scheduled_statuses(tmp_path, honour_idempotency):
     clock = FakeClock()
     with FakeMastodon(token=TOKEN, clock=clock, honour_idempotency=honour_idempotency) as server:
-        config = example_repo(tmp_path, server.url)
-        for post in ("bonjour.yaml", "hello-world.md", "hello-reply.md", "caturday.md"):
-            (tmp_path / "posts" / post).unlink()
+        config = example_repo_with_only(tmp_path, server.url, "2027/advent-of-toots.md")
         server.add_fault(Fault("POST", "/api/v1/statuses", "drop_after"))
         run_sync(config, clock)
         assert len(server.scheduled) == 1
@@ -205,9 +210,7 @@ def test_twice_interrupted_create_with_reuploaded_media_is_still_found(tmp_path)
     """Run 1 uploads and fails; its files vanish; run 2 uploads again, creates, and dies unrecorded; run 3 adopts."""
     clock = FakeClock()
     with FakeMastodon(token=TOKEN, clock=clock, honour_idempotency=False) as server:
-        config = example_repo(tmp_path, server.url)
-        for post in ("bonjour.yaml", "hello-world.md", "hello-reply.md", "2027/advent-of-toots.md"):
-            (tmp_path / "posts" / post).unlink()
+        config = example_repo_with_only(tmp_path, server.url, "caturday.md")
         server.add_fault(Fault("POST", "/api/v1/statuses", "status", status=422, message="Validation failed: x"))
         with pytest.raises(PublishError):
             run_sync(config, clock)
