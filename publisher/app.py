@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from publisher.clock import Clock
-from publisher.config import Account, Config, Limits
-from publisher.config import load_config
+from publisher.config import Account, Config, Limits, load_config
 from publisher.errors import InvalidInput, MissingToken, Problem
 from publisher.instance import (
     EffectiveLimits,
@@ -23,9 +22,9 @@ from publisher.instance import (
 )
 from publisher.plan import Plan, compute_plan, schedule_problems
 from publisher.project import Project, collector_paused, load_project
-from publisher.state import State, StateStore
 from publisher.safety import SyncOptions, check_safety
 from publisher.scheduled import adopt_published, due_scheduled, scheduled_accounts
+from publisher.state import State, StateStore
 
 if TYPE_CHECKING:  # the network stack (requests, tenacity) is imported only when a sync sends something
     from publisher.mastodon import MastodonClient
@@ -43,11 +42,15 @@ def check(config_path: Path) -> Project:
     return load_project(config_path)
 
 
-def make_plan(config_path: Path, *, clock: Clock, prune: bool = False, account: str | None = None) -> PlanResult:
+def make_plan(
+    config_path: Path, *, clock: Clock, prune: bool = False, account: str | None = None
+) -> PlanResult:
     project = select_account(load_project(config_path), account)
     with collector_paused():
         state = project.state_store().load()
-    plan = compute_plan(project.posts, state, clock.now(), schedule=project.config.publish.schedule, prune=prune)
+    plan = compute_plan(
+        project.posts, state, clock.now(), schedule=project.config.publish.schedule, prune=prune
+    )
     problems = schedule_problems(plan, state)
     if problems:
         raise InvalidInput(problems)
@@ -77,7 +80,9 @@ def select_account(project: Project, account: str | None) -> Project:
 def check_account(config: Config, account: str | None) -> None:
     if account is not None and account not in config.accounts:
         known = ", ".join(config.accounts)
-        raise InvalidInput([Problem("publish.toml", None, "--account", f"unknown account {account!r}", f"one of: {known}")])
+        raise InvalidInput(
+            [Problem("publish.toml", None, "--account", f"unknown account {account!r}", f"one of: {known}")]
+        )
 
 
 def limits_in_use(config_path: Path, *, account: str | None = None) -> EffectiveLimits:
@@ -134,8 +139,13 @@ def sync(
         state = store.load()
         adopted: list[SyncEvent] = []
         if not options.dry_run and due_scheduled(state, clock.now()):
-            state = adopt_published(state, store, make_clients(project.config, scheduled_accounts(state), environ, factory),
-                                    clock, adopted.append)
+            state = adopt_published(
+                state,
+                store,
+                make_clients(project.config, scheduled_accounts(state), environ, factory),
+                clock,
+                adopted.append,
+            )
         publish = project.config.publish
         plan = compute_plan(project.posts, state, clock.now(), schedule=publish.schedule, prune=options.prune)
         check_safety(plan, state, project.config, options)
@@ -146,7 +156,14 @@ def sync(
         from publisher.sync import SyncRun
 
         run = SyncRun(
-            state, store, clients, clock, project.config.root, on_event, options.upload_workers, options.max_duration
+            state,
+            store,
+            clients,
+            clock,
+            project.config.root,
+            on_event,
+            options.upload_workers,
+            options.max_duration,
         )
         run.apply(plan)
     return SyncResult(project, plan, tuple(adopted + run.events), True)

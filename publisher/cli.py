@@ -16,7 +16,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # plain help and usage errors: rendering them with rich triples `publish --help`'s time
+    rich_markup_mode=None,  # plain help and errors: rendering them with rich triples `publish --help`'s time
     context_settings={"max_content_width": 120},  # wide terminals show each command's whole summary
 )
 
@@ -42,7 +42,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version."
+    ),
 ) -> None:
     """Publish toots declared as files in a git repository to Mastodon."""
 
@@ -113,23 +115,35 @@ def sync(
     config: Path = CONFIG,
     json_output: bool = JSON,
     account: str | None = ACCOUNT,
-    dry_run: bool = typer.Option(False, "--dry-run", help="Only show the plan (same output as `publish plan`)."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Only show the plan (same output as `publish plan`)."
+    ),
     prune: bool = typer.Option(False, "--prune", help="Also delete statuses whose post file is gone."),
     force: bool = typer.Option(False, "--force", help="Allow a plan that deletes or replaces many posts."),
     allow_replace: bool = typer.Option(
         False, "--allow-replace", help="Delete and re-create posts whose visibility or account changed."
     ),
     sandbox: bool = typer.Option(
-        False, "--sandbox", help="Sync to a built-in local Mastodon-compatible server, with its own state file."
+        False,
+        "--sandbox",
+        help="Sync to a built-in local Mastodon-compatible server, with its own state file.",
     ),
-    lock_timeout: float = typer.Option(60.0, "--lock-timeout", help="Seconds to wait for another sync to finish."),
+    lock_timeout: float = typer.Option(
+        60.0, "--lock-timeout", help="Seconds to wait for another sync to finish."
+    ),
     max_duration: float | None = typer.Option(
         None, "--max-duration", min=0, help="Seconds: stop cleanly between posts so a CI job ends in time."
     ),
     parallel_uploads: int = typer.Option(
-        4, "--parallel-uploads", min=1, max=16, help="Media files uploading at once (this post's and the next)."
+        4,
+        "--parallel-uploads",
+        min=1,
+        max=16,
+        help="Media files uploading at once (this post's and the next).",
     ),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every request (tokens are never shown)."),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Log every request (tokens are never shown)."
+    ),
     markdown: bool = typer.Option(False, "--markdown", help="With --dry-run: the plan as Markdown."),
 ) -> None:
     """Apply the plan: upload media, create, edit or schedule statuses, record each in the state file."""

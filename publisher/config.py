@@ -17,10 +17,28 @@ from publisher.models import Frozen, Visibility
 
 LOOPBACK_HOSTS = {"localhost"}
 MASTODON_MIME_TYPES = (
-    "image/jpeg", "image/png", "image/gif", "image/heic", "image/heif", "image/webp", "image/avif",
-    "video/webm", "video/mp4", "video/quicktime", "video/ogg",
-    "audio/wave", "audio/wav", "audio/x-wav", "audio/ogg", "audio/mpeg", "audio/mp3", "audio/mp4",
-    "audio/webm", "audio/flac", "audio/aac", "audio/3gpp",
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/heic",
+    "image/heif",
+    "image/webp",
+    "image/avif",
+    "video/webm",
+    "video/mp4",
+    "video/quicktime",
+    "video/ogg",
+    "audio/wave",
+    "audio/wav",
+    "audio/x-wav",
+    "audio/ogg",
+    "audio/mpeg",
+    "audio/mp3",
+    "audio/mp4",
+    "audio/webm",
+    "audio/flac",
+    "audio/aac",
+    "audio/3gpp",
 )
 
 
@@ -114,7 +132,9 @@ def load_config(path: Path) -> Config:
     """Read and validate publish.toml; the folder holding it is the repository root."""
     shown = path.name
     if not path.is_file():
-        raise InvalidInput([Problem(shown, None, "", "config file not found", "run `publish init`, or pass --config")])
+        raise InvalidInput(
+            [Problem(shown, None, "", "config file not found", "run `publish init`, or pass --config")]
+        )
     text = path.read_text(encoding="utf-8")
     try:
         raw = tomllib.loads(text)

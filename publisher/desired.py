@@ -70,14 +70,20 @@ class DesiredBuilder:
         account = post.front.account or self.config.default_account
         if account not in self.config.accounts:
             known = ", ".join(self.config.accounts)
-            problems.append(self._problem(post, "account", f"unknown account {account!r}", f"one of: {known}"))
-        media = tuple(self._media(post, index, entry, problems) for index, entry in enumerate(post.front.media))
+            problems.append(
+                self._problem(post, "account", f"unknown account {account!r}", f"one of: {known}")
+            )
+        media = tuple(
+            self._media(post, index, entry, problems) for index, entry in enumerate(post.front.media)
+        )
         if post.front.poll and post.front.media:  # no server takes both, whatever its limits
             problems.append(self._problem(post, "poll", "a post cannot have both a poll and media"))
         texts = self._texts(post, problems)
         if texts and not texts[0].strip() and not post.front.media and not post.front.poll:
             hint = "write a body, or add media or a poll"
-            problems.append(Problem(post.source, post.parsed.body_line, "body", "the status text is empty", hint))
+            problems.append(
+                Problem(post.source, post.parsed.body_line, "body", "the status text is empty", hint)
+            )
         first = texts[0] if texts else ""
         status = self._desired(post, account, first, tuple(spec for spec in media if spec is not None))
         return Draft(post, status, media, tuple(problems), tuple(texts[1:]))
@@ -108,7 +114,9 @@ class DesiredBuilder:
         for number, count in enumerate(draft.counted_lengths(limits), start=1):
             if count > limits.max_characters:
                 message = f"part {number}: {count}/{limits.max_characters} characters by Mastodon's count"
-                problems.append(self._problem(draft.post, "body", message, "shorten it, or cut it with another +++ line"))
+                problems.append(
+                    self._problem(draft.post, "body", message, "shorten it, or cut it with another +++ line")
+                )
         return problems or parts
 
     def _desired(self, post: Post, account: str, text: str, media: tuple) -> DesiredStatus:
@@ -123,7 +131,8 @@ class DesiredBuilder:
             spoiler_text=spoiler,
             visibility=front.visibility or defaults.visibility,
             # Mastodon marks every status with a content warning as sensitive; mirror it so hashes match.
-            sensitive=bool(front.sensitive if front.sensitive is not None else defaults.sensitive) or bool(spoiler),
+            sensitive=bool(front.sensitive if front.sensitive is not None else defaults.sensitive)
+            or bool(spoiler),
             language=front.language or defaults.language,
             media=media,
             poll=poll,
@@ -142,7 +151,10 @@ class DesiredBuilder:
             return []
         bodies = post.thread_bodies
         try:
-            return [self.templates.render(name, template_context(post, body, n, len(bodies))) for n, body in enumerate(bodies, 1)]
+            return [
+                self.templates.render(name, template_context(post, body, n, len(bodies)))
+                for n, body in enumerate(bodies, 1)
+            ]
         except TemplateProblem as exc:
             where = f"{exc.template}:{exc.line}" if exc.line else exc.template
             problems.append(self._problem(post, "template", f"{where}: {exc}"))
@@ -170,7 +182,9 @@ class DesiredBuilder:
             message = f"{entry.path}: not an image, video or audio file (checked by content)"
             raise MediaFileError(message, hint)
         relative = real.relative_to(self.media_paths.real_root).as_posix()
-        spec = MediaSpec(path=relative, sha256=sha256, size=size, mime_type=mime, alt=entry.alt, focus=entry.focus)
+        spec = MediaSpec(
+            path=relative, sha256=sha256, size=size, mime_type=mime, alt=entry.alt, focus=entry.focus
+        )
         return self._with_thumbnail(spec, entry, post_file) if entry.thumbnail else spec
 
     def _with_thumbnail(self, spec: MediaSpec, entry: MediaEntry, post_file: Path) -> MediaSpec:

@@ -174,7 +174,11 @@ class RateLimitTracker:
         names = {family, "requests"}
         with self._lock:
             self._probe_first(family, now)
-            current = {name: self._limits[name] for name in names if name in self._limits and self._limits[name][1] > now}
+            current = {
+                name: self._limits[name]
+                for name in names
+                if name in self._limits and self._limits[name][1] > now
+            }
             exhausted = [reset_at for remaining, reset_at in current.values() if remaining <= 0]
             if exhausted:
                 return max(exhausted)

@@ -201,7 +201,9 @@ class EffectiveLimits:
 
 
 def effective_limits(config: Config, cache: InstanceCache) -> EffectiveLimits:
-    entries = [account_limits(config, name, cache.load(config.accounts[name].instance)) for name in config.accounts]
+    entries = [
+        account_limits(config, name, cache.load(config.accounts[name].instance)) for name in config.accounts
+    ]
     return EffectiveLimits(tuple(entries))
 
 

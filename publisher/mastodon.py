@@ -11,7 +11,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from publisher.clock import Clock
-from publisher.errors import ApiError, MediaProcessingFailed, NetworkError, NotFound, ServerError, Unprocessable
+from publisher.errors import (
+    ApiError,
+    MediaProcessingFailed,
+    NetworkError,
+    NotFound,
+    ServerError,
+    Unprocessable,
+)
 from publisher.http import HttpClient, parse_iso8601
 from publisher.models import DesiredStatus
 from publisher.retry import is_rate_limited, is_retryable, iso_utc
@@ -144,7 +151,11 @@ class MastodonClient:
         with ExitStack() as files_open:
             files = {"file": (path.name, files_open.enter_context(path.open("rb")), mime_type)}
             if thumbnail is not None:
-                files["thumbnail"] = (thumbnail[0].name, files_open.enter_context(thumbnail[0].open("rb")), thumbnail[1])
+                files["thumbnail"] = (
+                    thumbnail[0].name,
+                    files_open.enter_context(thumbnail[0].open("rb")),
+                    thumbnail[1],
+                )
             response = self._http.request("POST", "/api/v2/media", data=fields, files=files)
         media = _media(response.body)
         log.debug("uploaded %s as media %s (processed: %s)", path.name, media.id, media.processed)
@@ -232,7 +243,9 @@ class MastodonClient:
         retry_if = is_retryable if find_existing is None else is_rate_limited
         while True:
             try:
-                response = self._http.request("POST", "/api/v1/statuses", json=params, headers=headers, retry_if=retry_if)
+                response = self._http.request(
+                    "POST", "/api/v1/statuses", json=params, headers=headers, retry_if=retry_if
+                )
                 return _status_or_scheduled(response.body)
             except Unprocessable as exc:
                 if NOT_READY_MESSAGE not in exc.server_message or not_ready_waits >= self._not_ready_retries:
@@ -252,7 +265,9 @@ class MastodonClient:
         found = find_existing()
         if found is None:
             delay = min(UNCERTAIN_MAX_DELAY, 2.0**attempts)
-            log.info("outcome of a status create unknown (%s); not on the server, retrying in %g s", exc, delay)
+            log.info(
+                "outcome of a status create unknown (%s); not on the server, retrying in %g s", exc, delay
+            )
             self._clock.sleep(delay)
         return found
 

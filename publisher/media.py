@@ -9,8 +9,13 @@ from pathlib import Path, PurePosixPath
 CHUNK = 1 << 20
 
 _ISO_BRANDS = {
-    b"heic": "image/heic", b"heix": "image/heic", b"mif1": "image/heif", b"msf1": "image/heif",
-    b"avif": "image/avif", b"avis": "image/avif", b"qt  ": "video/quicktime",
+    b"heic": "image/heic",
+    b"heix": "image/heic",
+    b"mif1": "image/heif",
+    b"msf1": "image/heif",
+    b"avif": "image/avif",
+    b"avis": "image/avif",
+    b"qt  ": "video/quicktime",
 }
 
 

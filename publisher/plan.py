@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import Enum
+from enum import StrEnum
 
 from publisher.errors import Problem
 from publisher.models import DesiredStatus
@@ -18,7 +18,7 @@ NATIVE_SCHEDULE_MARGIN = timedelta(minutes=2)
 EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
-class ChangeKind(str, Enum):
+class ChangeKind(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     REPLACE = "replace"
@@ -74,7 +74,9 @@ def idempotency_key(desired: DesiredStatus, replacing: str | None = None) -> str
     """Stable for one post revision on one account, so every retry of it carries the same key.
 
     `replacing` (the id of the status a re-create replaces) keeps a replay from returning the old one."""
-    seed = f"{desired.account}\0{desired.post_id}\0{desired.content_hash}\0{desired.reply_to}\0{replacing or ''}"
+    seed = (
+        f"{desired.account}\0{desired.post_id}\0{desired.content_hash}\0{desired.reply_to}\0{replacing or ''}"
+    )
     return "publish-" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:40]
 
 
@@ -95,7 +97,9 @@ def compute_plan(
     wanted = {post.post_id for post in desired}
     gone = sorted(post_id for post_id in state.posts if post_id not in wanted)
     kind = ChangeKind.DELETE if prune else ChangeKind.ORPHAN
-    changes += [Change(kind, post_id, record=state.posts[post_id], reason=_orphan_reason(prune)) for post_id in gone]
+    changes += [
+        Change(kind, post_id, record=state.posts[post_id], reason=_orphan_reason(prune)) for post_id in gone
+    ]
     return Plan(tuple(changes), now)
 
 
@@ -132,19 +136,25 @@ def _new_post(
     if schedule == "native" and _schedulable(post, now):
         reason = f"scheduled on the server for {_iso(post)}"
         return Change(ChangeKind.SCHEDULE, post.post_id, post, reason=reason, uncertain=uncertain)
-    return Change(ChangeKind.DEFERRED, post.post_id, post, reason=f"due {_iso(post)}; a later sync publishes it")
+    return Change(
+        ChangeKind.DEFERRED, post.post_id, post, reason=f"due {_iso(post)}; a later sync publishes it"
+    )
 
 
 def _still_scheduled(post: DesiredStatus, record: StatusRecord, now: datetime, schedule: str) -> Change:
     """A post scheduled on the server: Mastodon can move it in time; anything else re-creates it."""
     if record.content_hash != post.content_hash:
-        return Change(ChangeKind.UPDATE, post.post_id, post, record, "scheduled post changed: schedule it again")
+        return Change(
+            ChangeKind.UPDATE, post.post_id, post, record, "scheduled post changed: schedule it again"
+        )
     if _due(post, now) or schedule != "native":
         return Change(ChangeKind.UPDATE, post.post_id, post, record, "publish now instead of the schedule")
     if record.scheduled_at != post.publish_at and _schedulable(post, now):
         reason = f"move from {_iso_of(record.scheduled_at)} to {_iso(post)}"
         return Change(ChangeKind.RESCHEDULE, post.post_id, post, record, reason)
-    return Change(ChangeKind.UNCHANGED, post.post_id, post, record, f"scheduled for {_iso_of(record.scheduled_at)}")
+    return Change(
+        ChangeKind.UNCHANGED, post.post_id, post, record, f"scheduled for {_iso_of(record.scheduled_at)}"
+    )
 
 
 def _parent_not_published(post: DesiredStatus, state: State, planned: dict[str, ChangeKind]) -> str:
@@ -164,7 +174,10 @@ def _due(post: DesiredStatus, now: datetime) -> bool:
 
 
 def _schedulable(post: DesiredStatus, now: datetime) -> bool:
-    return post.publish_at is not None and post.publish_at - now >= NATIVE_SCHEDULE_MINIMUM + NATIVE_SCHEDULE_MARGIN
+    return (
+        post.publish_at is not None
+        and post.publish_at - now >= NATIVE_SCHEDULE_MINIMUM + NATIVE_SCHEDULE_MARGIN
+    )
 
 
 def replace_reason(post: DesiredStatus, record: StatusRecord) -> str:
@@ -215,7 +228,11 @@ SCHEDULED_PENDING = 300
 def schedule_problems(plan: Plan, state: State) -> list[Problem]:
     """Scheduling more than Mastodon accepts fails halfway through a sync: refuse it in the plan."""
     moving = {change.post_id for change in plan.changes if change.kind.writes}
-    kept = [(r.scheduled_at, r.source) for post_id, r in state.posts.items() if _waiting(r) and post_id not in moving]
+    kept = [
+        (r.scheduled_at, r.source)
+        for post_id, r in state.posts.items()
+        if _waiting(r) and post_id not in moving
+    ]
     planned = [
         (change.desired.publish_at, change.desired.source)
         for change in plan.changes
@@ -223,8 +240,12 @@ def schedule_problems(plan: Plan, state: State) -> list[Problem]:
     ]
     problems = _per_day_problems(kept, planned)
     if len(kept) + len(planned) > SCHEDULED_PENDING:
-        message = f"{len(kept) + len(planned)} scheduled posts; Mastodon keeps at most {SCHEDULED_PENDING} pending"
-        problems.append(Problem(planned[-1][1], None, "publish_at", message, 'use schedule = "ci" in publish.toml'))
+        message = (
+            f"{len(kept) + len(planned)} scheduled posts; Mastodon keeps at most {SCHEDULED_PENDING} pending"
+        )
+        problems.append(
+            Problem(planned[-1][1], None, "publish_at", message, 'use schedule = "ci" in publish.toml')
+        )
     return problems
 
 
@@ -241,6 +262,10 @@ def _per_day_problems(kept: list, planned: list) -> list[Problem]:
         day = moment.astimezone(UTC).date()
         per_day[day] = per_day.get(day, 0) + 1
         if per_day[day] > SCHEDULED_PER_DAY:
-            message = f"the {per_day[day]}th post scheduled for {day}; Mastodon accepts {SCHEDULED_PER_DAY} a day"
-            problems.append(Problem(source, None, "publish_at", message, 'move it to another day, or use schedule = "ci"'))
+            message = (
+                f"the {per_day[day]}th post scheduled for {day}; Mastodon accepts {SCHEDULED_PER_DAY} a day"
+            )
+            problems.append(
+                Problem(source, None, "publish_at", message, 'move it to another day, or use schedule = "ci"')
+            )
     return problems

@@ -124,7 +124,7 @@ class Post:
 
 
 def key_prefixes(key: str) -> list[str]:
-    """"media[0].alt" -> ["media[0].alt", "media[0]", "media"]: the nearest key that has a line."""
+    """ "media[0].alt" -> ["media[0].alt", "media[0]", "media"]: the nearest key that has a line."""
     prefixes = [key]
     while match := re.search(r"(\.[^.\[]+|\[\d+\])$", key):
         key = key[: match.start()]

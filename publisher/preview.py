@@ -37,7 +37,8 @@ def write_preview(result, out_dir: Path) -> Path:
 
     def cards(folder: MediaFolder) -> list[Card]:
         return [
-            plan_card(change, config.root, limits_by_account(result.project), instance, folder) for change in result.plan.changes
+            plan_card(change, config.root, limits_by_account(result.project), instance, folder)
+            for change in result.plan.changes
         ]
 
     title, summary = "publish preview", summary_line(result.plan)

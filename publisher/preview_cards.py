@@ -100,7 +100,9 @@ def plan_card(
     return Card(**common, **_recorded_fields(record, limits, instance))
 
 
-def _desired_fields(post: DesiredStatus, root: Path, limits: AnyLimits, instance, folder: MediaFolder) -> dict:
+def _desired_fields(
+    post: DesiredStatus, root: Path, limits: AnyLimits, instance, folder: MediaFolder
+) -> dict:
     return {
         **_identity(post.account, instance),
         "text": post.text,
@@ -144,5 +146,3 @@ def _spec_media(spec: MediaSpec, root: Path, folder: MediaFolder) -> CardMedia:
 
 def _recorded_media(media: MediaRecord) -> CardMedia:
     return CardMedia("file", media.alt or "", media.path, None, focus_position(media.focus))
-
-

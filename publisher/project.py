@@ -40,7 +40,9 @@ def load_project(config_path: Path, *, refresh_limits: LimitsRefresh | None = No
     posts_dir = config.path(config.publish.posts)
     if not posts_dir.is_dir():
         hint = "create it, or set [publish] posts in publish.toml"
-        raise InvalidInput([Problem(config_path.name, None, "publish.posts", f"folder not found: {posts_dir.name}", hint)])
+        raise InvalidInput(
+            [Problem(config_path.name, None, "publish.posts", f"folder not found: {posts_dir.name}", hint)]
+        )
     with collector_paused():
         return _load_posts(config, posts_dir, refresh_limits)
 
@@ -146,7 +148,11 @@ def duplicate_ids(posts: list[Post]) -> list[Problem]:
         for post in same[1:] if len(same) > 1 else ():
             others = ", ".join(other.source for other in same if other is not post)
             hint = "give one of them a different `id:`"
-            problems.append(Problem(post.source, post.line_of("id"), "id", f"duplicate id {post_id!r} (also {others})", hint))
+            problems.append(
+                Problem(
+                    post.source, post.line_of("id"), "id", f"duplicate id {post_id!r} (also {others})", hint
+                )
+            )
     return problems
 
 

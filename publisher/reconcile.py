@@ -24,7 +24,9 @@ class Wanted:
     since: datetime
 
 
-def find_existing(client: MastodonClient, wanted: Wanted, *, scheduled: bool) -> Status | ScheduledStatus | None:
+def find_existing(
+    client: MastodonClient, wanted: Wanted, *, scheduled: bool
+) -> Status | ScheduledStatus | None:
     """The status, or with `scheduled` also the scheduled status, an uncertain create may have made.
 
     A scheduled create is looked for among the scheduled statuses first; it may also have been published
@@ -39,7 +41,9 @@ def find_existing_scheduled(client: MastodonClient, wanted: Wanted) -> Scheduled
         same_text = (params.get("text") or "").strip() == wanted.text.strip()
         same_spoiler = (params.get("spoiler_text") or "") == wanted.spoiler_text
         if same_text and same_spoiler and len(raw.get("media_attachments") or []) == wanted.media_count:
-            log.info("found scheduled status %s on the server; adopting it instead of scheduling again", raw["id"])
+            log.info(
+                "found scheduled status %s on the server; adopting it instead of scheduling again", raw["id"]
+            )
             return parse_scheduled(raw)
     return None
 

@@ -36,7 +36,9 @@ class Renderer:
 
     def __init__(self, templates_dir: Path):
         self.templates_dir = templates_dir
-        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(templates_dir), jinja2.FunctionLoader(builtin_template)])
+        loader = jinja2.ChoiceLoader(
+            [jinja2.FileSystemLoader(templates_dir), jinja2.FunctionLoader(builtin_template)]
+        )
         self.env = SandboxedEnvironment(
             loader=loader,
             undefined=jinja2.StrictUndefined,
@@ -61,7 +63,9 @@ class Renderer:
             template = self.env.get_template(name)
             return template.render(context).strip()
         except jinja2.TemplateSyntaxError as exc:
-            raise TemplateProblem(self._shown(exc.name or name), exc.lineno, exc.message or str(exc)) from None
+            raise TemplateProblem(
+                self._shown(exc.name or name), exc.lineno, exc.message or str(exc)
+            ) from None
         except jinja2.TemplateNotFound as exc:
             raise TemplateProblem(name, None, f"template not found: {exc.name}") from None
         except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as exc:

@@ -51,7 +51,12 @@ class RetryPolicy:
     random: random_module.Random | None = None
 
     def call(
-        self, fn: Callable[[], T], *, clock: Clock, label: str = "", retry_if: Callable[[BaseException], bool] = is_retryable
+        self,
+        fn: Callable[[], T],
+        *,
+        clock: Clock,
+        label: str = "",
+        retry_if: Callable[[BaseException], bool] = is_retryable,
     ) -> T:
         """Run `fn` until it succeeds, fails for good, or the attempts or time budget run out."""
         run = _PolicyRun(self, clock, label, retry_if)
@@ -90,7 +95,9 @@ def is_rate_limited(exc: BaseException) -> bool:
 class _PolicyRun:
     """The state of one `RetryPolicy.call`: when it started and its random source."""
 
-    def __init__(self, policy: RetryPolicy, clock: Clock, label: str, retry_if: Callable[[BaseException], bool]):
+    def __init__(
+        self, policy: RetryPolicy, clock: Clock, label: str, retry_if: Callable[[BaseException], bool]
+    ):
         self.policy = policy
         self.retry_if = retry_if
         self.clock = clock

@@ -22,13 +22,17 @@ class SyncOptions:
     max_duration: float | None = None  # seconds: stop cleanly between posts, the next run continues
 
 
-
 def check_safety(plan: Plan, state: State, config: Config, options: SyncOptions) -> None:
     problems = schedule_problems(plan, state)
     if not options.allow_replace:
         problems += [
-            Problem(change.desired.source, None, "replace", f"{change.reason}: needs delete and re-create",
-                    "run `publish sync --allow-replace` to delete the old toot and post it again")
+            Problem(
+                change.desired.source,
+                None,
+                "replace",
+                f"{change.reason}: needs delete and re-create",
+                "run `publish sync --allow-replace` to delete the old toot and post it again",
+            )
             for change in plan.of(ChangeKind.REPLACE)
         ]
     destructive = len(plan.of(ChangeKind.DELETE, ChangeKind.REPLACE))
@@ -36,6 +40,8 @@ def check_safety(plan: Plan, state: State, config: Config, options: SyncOptions)
     share = config.publish.max_change_share
     if not options.force and published and destructive / published > share:
         message = f"would delete or replace {destructive} of {published} published posts (over {share:.0%})"
-        problems.append(Problem(config.publish.state, None, "plan", message, "check the plan, then add --force"))
+        problems.append(
+            Problem(config.publish.state, None, "plan", message, "check the plan, then add --force")
+        )
     if problems:
         raise InvalidInput(problems)

@@ -18,16 +18,23 @@ def due_scheduled(state: State, now: datetime) -> list[str]:
     due = [
         (record.scheduled_at, post_id)
         for post_id, record in state.posts.items()
-        if record.status_id is None and record.scheduled_id and record.scheduled_at and record.scheduled_at <= now
+        if record.status_id is None
+        and record.scheduled_id
+        and record.scheduled_at
+        and record.scheduled_at <= now
     ]
     return [post_id for _, post_id in sorted(due)]
 
 
 def scheduled_accounts(state: State) -> set[str]:
-    return {record.account for record in state.posts.values() if record.status_id is None and record.scheduled_id}
+    return {
+        record.account for record in state.posts.values() if record.status_id is None and record.scheduled_id
+    }
 
 
-def adopt_published(state: State, store: StateStore, clients: Mapping, clock: Clock, on_event: Callable) -> State:
+def adopt_published(
+    state: State, store: StateStore, clients: Mapping, clock: Clock, on_event: Callable
+) -> State:
     """A due scheduled status that left GET /api/v1/scheduled_statuses became a status: record its id."""
     from publisher.reconcile import Wanted, find_existing_status
     from publisher.sync import SyncEvent

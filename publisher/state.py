@@ -152,7 +152,9 @@ class StateStore:
             raise self._invalid(None, f"{where}: {first['msg']}") from None
 
     def _invalid(self, line: int | None, message: str, hint: str = "") -> InvalidInput:
-        hint = hint or "restore it from git (git checkout -- the file); publish never overwrites a broken state"
+        hint = (
+            hint or "restore it from git (git checkout -- the file); publish never overwrites a broken state"
+        )
         return InvalidInput([Problem(self.shown, line, "state", message, hint)])
 
     def remove_stale_temp_files(self) -> None:

@@ -28,7 +28,9 @@ def status_rows(state: State) -> list[dict]:
                 "status_id": record.status_id,
                 "url": record.url,
                 "published_at": _iso(record.published_at) if record.published_at else None,
-                "scheduled_at": _iso(record.scheduled_at) if record.scheduled_id and record.scheduled_at else None,
+                "scheduled_at": _iso(record.scheduled_at)
+                if record.scheduled_id and record.scheduled_at
+                else None,
                 "content_hash": record.content_hash,
                 "source": record.source,
             }

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -79,7 +79,12 @@ class SyncRun:
     def _upload_ahead(self, changes: Sequence[Change]) -> None:
         for change in changes:
             creates = change.kind in (ChangeKind.CREATE, ChangeKind.SCHEDULE)
-            if creates and change.desired.media and not change.uncertain and change.post_id not in self._ahead:
+            if (
+                creates
+                and change.desired.media
+                and not change.uncertain
+                and change.post_id not in self._ahead
+            ):
                 self._ahead[change.post_id] = self._begin_uploads(change.desired, None, None)
 
     def _apply_one(self, change: Change) -> None:
@@ -142,7 +147,9 @@ class SyncRun:
         )
         self._record(desired, result, self.state.pending[desired.post_id], media)
 
-    def _start_intent(self, desired: DesiredStatus, pending: PendingCreate | None, replacing: str | None) -> PendingCreate:
+    def _start_intent(
+        self, desired: DesiredStatus, pending: PendingCreate | None, replacing: str | None
+    ) -> PendingCreate:
         """Write-ahead: the state says a create is under way before the server hears of it."""
         intent = PendingCreate(
             content_hash=desired.content_hash,
@@ -156,17 +163,23 @@ class SyncRun:
         self._change_state(lambda state: state.with_pending(desired.post_id, intent))
         return intent
 
-    def _begin_uploads(self, desired: DesiredStatus, pending: PendingCreate | None, replacing: str | None) -> list[Future]:
+    def _begin_uploads(
+        self, desired: DesiredStatus, pending: PendingCreate | None, replacing: str | None
+    ) -> list[Future]:
         """Save the intent, then start every file of the post on the upload threads."""
         intent = self._start_intent(desired, pending, replacing)
         uploader = MediaUploader(self.clients[desired.account], self.root, self._upload_progress(desired))
         earlier = matching_unattached(desired.media, intent.media)
         return [
-            self._pool.submit(partial(self._upload_for_create, uploader, desired.post_id, spec, number, reuse))
+            self._pool.submit(
+                partial(self._upload_for_create, uploader, desired.post_id, spec, number, reuse)
+            )
             for number, (spec, reuse) in enumerate(zip(desired.media, earlier, strict=True), start=1)
         ]
 
-    def _upload_for_create(self, uploader: MediaUploader, post_id: str, spec: MediaSpec, number: int, reuse) -> MediaRecord:
+    def _upload_for_create(
+        self, uploader: MediaUploader, post_id: str, spec: MediaSpec, number: int, reuse
+    ) -> MediaRecord:
         if reuse is not None and uploader.still_unattached(spec, reuse) is not None:
             return reuse
         record = uploader.upload(spec, number)
@@ -188,7 +201,9 @@ class SyncRun:
 
         return report
 
-    def _adopt_if_published(self, desired: DesiredStatus, pending: PendingCreate, client: MastodonClient) -> bool:
+    def _adopt_if_published(
+        self, desired: DesiredStatus, pending: PendingCreate, client: MastodonClient
+    ) -> bool:
         """An earlier run may have created the status and died before recording it: look first."""
         wanted = Wanted(pending.text, pending.spoiler_text, pending.media_count, pending.started_at)
         found = find_existing(client, wanted, scheduled=desired.publish_at is not None)
@@ -207,7 +222,9 @@ class SyncRun:
             return None
         parent = self.state.posts.get(desired.reply_to)
         if parent is None or parent.status_id is None:
-            raise PublishError(f"{desired.post_id}: replies to {desired.reply_to!r}, which is not published yet")
+            raise PublishError(
+                f"{desired.post_id}: replies to {desired.reply_to!r}, which is not published yet"
+            )
         return parent.status_id
 
     def _record(self, desired, result: Status | ScheduledStatus, pending: PendingCreate, media) -> None:
@@ -244,7 +261,9 @@ class SyncRun:
     def _update(self, desired: DesiredStatus, record: StatusRecord) -> None:
         """PUT the full new state: Mastodon clears every field an edit leaves out."""
         client = self.clients[desired.account]
-        media = self._media_for_edit(desired, record, MediaUploader(client, self.root, self._upload_progress(desired)))
+        media = self._media_for_edit(
+            desired, record, MediaUploader(client, self.root, self._upload_progress(desired))
+        )
         params = status_params(desired, [item.media_id for item in media])
         params.pop("visibility", None)  # cannot be edited; changing it is a Replace
         params["media_attributes"] = [_media_attributes(item) for item in media]
@@ -263,7 +282,9 @@ class SyncRun:
         self._change_state(lambda state: state.with_record(desired.post_id, updated))
         self._emit(SyncEvent("edited", desired.post_id, updated.url))
 
-    def _media_for_edit(self, desired: DesiredStatus, record: StatusRecord, uploader: MediaUploader) -> list[MediaRecord]:
+    def _media_for_edit(
+        self, desired: DesiredStatus, record: StatusRecord, uploader: MediaUploader
+    ) -> list[MediaRecord]:
         kept = matching_attached(desired.media, record.media)
         futures = {
             index: self._pool.submit(partial(uploader.upload, spec, index + 1))
@@ -274,7 +295,9 @@ class SyncRun:
 
     def _reschedule(self, desired: DesiredStatus, record: StatusRecord) -> None:
         result = self.clients[desired.account].reschedule(record.scheduled_id, desired.publish_at)
-        updated = record.model_copy(update={"scheduled_at": result.scheduled_at, "recorded_at": self.clock.now()})
+        updated = record.model_copy(
+            update={"scheduled_at": result.scheduled_at, "recorded_at": self.clock.now()}
+        )
         self._change_state(lambda state: state.with_record(desired.post_id, updated))
         self._emit(SyncEvent("rescheduled", desired.post_id, None, f"for {_iso(result.scheduled_at)}"))
 
@@ -297,7 +320,7 @@ class SyncRun:
 
 
 class Budget:
-    """`--max-duration`: stop between posts, before one that would not finish in time (the next run goes on)."""
+    """`--max-duration`: stop between posts, before one that would not end in time; the next run goes on."""
 
     def __init__(self, clock: Clock, seconds: float | None):
         self.clock = clock
@@ -321,7 +344,8 @@ class Budget:
         return max(0, min(most, int((self.seconds - self.elapsed()) / self.estimate()) - 1))
 
     def stop_reason(self, left: int) -> str:
-        return f"--max-duration {self.seconds:g} s reached after {self.elapsed():.0f} s; {left} change(s) left for the next run"
+        done = f"--max-duration {self.seconds:g} s reached after {self.elapsed():.0f} s"
+        return f"{done}; {left} change(s) left for the next run"
 
     @contextmanager
     def timing(self) -> Iterator[None]:

@@ -60,7 +60,9 @@ class MediaUploader:
         return earlier
 
 
-def matching_unattached(specs: Sequence[MediaSpec], earlier: Sequence[MediaRecord]) -> list[MediaRecord | None]:
+def matching_unattached(
+    specs: Sequence[MediaSpec], earlier: Sequence[MediaRecord]
+) -> list[MediaRecord | None]:
     """For each file, an earlier upload of the same bytes, alt text and focus (each used once)."""
     left = list(earlier)
     found: list[MediaRecord | None] = []
@@ -73,7 +75,9 @@ def matching_unattached(specs: Sequence[MediaSpec], earlier: Sequence[MediaRecor
     return found
 
 
-def matching_attached(specs: Sequence[MediaSpec], attached: Sequence[MediaRecord]) -> list[MediaRecord | None]:
+def matching_attached(
+    specs: Sequence[MediaSpec], attached: Sequence[MediaRecord]
+) -> list[MediaRecord | None]:
     """For an edit: the published status's media with the same bytes keep their id; alt and focus are edited.
     A new thumbnail cannot be set by an edit, so the file goes up again with it."""
     left = list(attached)

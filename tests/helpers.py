@@ -44,7 +44,9 @@ def make_repo(
     """Write publish.toml, posts and media under root; return the config path."""
     root.mkdir(parents=True, exist_ok=True)
     config_path = root / "publish.toml"
-    config_path.write_text(config if config is not None else CONFIG.format(instance=instance, schedule=schedule))
+    config_path.write_text(
+        config if config is not None else CONFIG.format(instance=instance, schedule=schedule)
+    )
     (root / "posts").mkdir(exist_ok=True)
     (root / "templates").mkdir(exist_ok=True)
     for name, text in posts.items():

@@ -26,7 +26,9 @@ def example_repo(root: Path, server_url: str, *, schedule: str = "native") -> Pa
 
 def client_factory(clock: FakeClock, *, timeout: float = 2.0, attempts: int = 6):
     def factory(name, account, token):
-        http = HttpClient(account.instance, token, clock=clock, timeout=timeout, retry=RetryPolicy(max_attempts=attempts))
+        http = HttpClient(
+            account.instance, token, clock=clock, timeout=timeout, retry=RetryPolicy(max_attempts=attempts)
+        )
         return MastodonClient(http, clock)
 
     return factory

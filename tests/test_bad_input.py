@@ -28,63 +28,174 @@ CASES = [
     (
         "focus-out-of-range",
         {"p.md": "---\nmedia:\n  - path: a.png\n    alt: x\n    focus: [0, 2]\n---\nx"},
-        IMG, "posts/p.md:5", "media[0].focus",
+        IMG,
+        "posts/p.md:5",
+        "media[0].focus",
     ),
-    ("focus-not-pair", {"p.md": "---\nmedia:\n  - path: a.png\n    alt: x\n    focus: [0]\n---\nx"}, IMG,
-     "posts/p.md:5", "media[0].focus"),
+    (
+        "focus-not-pair",
+        {"p.md": "---\nmedia:\n  - path: a.png\n    alt: x\n    focus: [0]\n---\nx"},
+        IMG,
+        "posts/p.md:5",
+        "media[0].focus",
+    ),
     ("media-missing-path", {"p.md": "---\nmedia:\n  - alt: x\n---\nx"}, {}, "posts/p.md:3", "media[0].path"),
-    ("missing-media-file", {"p.md": "---\nmedia:\n  - path: nope.png\n    alt: x\n---\nx"}, {},
-     "posts/p.md:3", "media[0].path"),
-    ("media-dotdot-escape", {"p.md": "---\nmedia:\n  - path: ../../etc/passwd\n    alt: x\n---\nx"}, {},
-     "posts/p.md:3", "media[0].path"),
-    ("media-absolute", {"p.md": "---\nmedia:\n  - path: /etc/hostname\n    alt: x\n---\nx"}, {},
-     "posts/p.md:3", "media[0].path"),
-    ("too-many-media", {"p.md": "---\nmedia:\n" + "  - {path: a.png, alt: x}\n" * 5 + "---\nx"}, IMG,
-     "posts/p.md:2", "media"),
+    (
+        "missing-media-file",
+        {"p.md": "---\nmedia:\n  - path: nope.png\n    alt: x\n---\nx"},
+        {},
+        "posts/p.md:3",
+        "media[0].path",
+    ),
+    (
+        "media-dotdot-escape",
+        {"p.md": "---\nmedia:\n  - path: ../../etc/passwd\n    alt: x\n---\nx"},
+        {},
+        "posts/p.md:3",
+        "media[0].path",
+    ),
+    (
+        "media-absolute",
+        {"p.md": "---\nmedia:\n  - path: /etc/hostname\n    alt: x\n---\nx"},
+        {},
+        "posts/p.md:3",
+        "media[0].path",
+    ),
+    (
+        "too-many-media",
+        {"p.md": "---\nmedia:\n" + "  - {path: a.png, alt: x}\n" * 5 + "---\nx"},
+        IMG,
+        "posts/p.md:2",
+        "media",
+    ),
     ("missing-alt", {"p.md": "---\nmedia:\n  - path: a.png\n---\nx"}, IMG, "posts/p.md:3", "media[0].alt"),
-    ("blank-alt", {"p.md": "---\nmedia:\n  - path: a.png\n    alt: '  '\n---\nx"}, IMG, "posts/p.md:4", "media[0].alt"),
-    ("alt-too-long", {"p.md": "---\nmedia:\n  - path: a.png\n    alt: " + "a" * 1501 + "\n---\nx"}, IMG,
-     "posts/p.md:4", "media[0].alt"),
-    ("text-renamed-png", {"p.md": "---\nmedia:\n  - path: notes.png\n    alt: x\n---\nx"},
-     {"posts/notes.png": b"hello, I am text"}, "posts/p.md:3", "media[0].path"),
-    ("duplicate-ids", {"a.md": "---\nid: same\n---\nx", "b.md": "---\nid: same\n---\ny"}, {}, "posts/b.md:2", "id"),
+    (
+        "blank-alt",
+        {"p.md": "---\nmedia:\n  - path: a.png\n    alt: '  '\n---\nx"},
+        IMG,
+        "posts/p.md:4",
+        "media[0].alt",
+    ),
+    (
+        "alt-too-long",
+        {"p.md": "---\nmedia:\n  - path: a.png\n    alt: " + "a" * 1501 + "\n---\nx"},
+        IMG,
+        "posts/p.md:4",
+        "media[0].alt",
+    ),
+    (
+        "text-renamed-png",
+        {"p.md": "---\nmedia:\n  - path: notes.png\n    alt: x\n---\nx"},
+        {"posts/notes.png": b"hello, I am text"},
+        "posts/p.md:3",
+        "media[0].path",
+    ),
+    (
+        "duplicate-ids",
+        {"a.md": "---\nid: same\n---\nx", "b.md": "---\nid: same\n---\ny"},
+        {},
+        "posts/b.md:2",
+        "id",
+    ),
     ("duplicate-default-ids", {"a.md": "x", "a.yaml": "body: y"}, {}, "posts/a.yaml", "id"),
     ("bad-publish-at", {"p.md": "---\npublish_at: next tuesday\n---\nx"}, {}, "posts/p.md:2", "publish_at"),
-    ("naive-publish-at", {"p.md": "---\npublish_at: 2026-12-01T09:00:00\n---\nx"}, {}, "posts/p.md:2", "publish_at"),
+    (
+        "naive-publish-at",
+        {"p.md": "---\npublish_at: 2026-12-01T09:00:00\n---\nx"},
+        {},
+        "posts/p.md:2",
+        "publish_at",
+    ),
     ("unknown-template", {"p.md": "---\ntemplate: nope.j2\n---\nx"}, {}, "posts/p.md:2", "template"),
-    ("undefined-variable", {"p.md": "---\ntemplate: t.j2\n---\nx"}, {"templates/t.j2": b"{{ missing }}"},
-     "templates/t.j2:1", "template"),
-    ("template-syntax", {"p.md": "---\ntemplate: t.j2\n---\nx"}, {"templates/t.j2": b"line\n{% if %}"},
-     "templates/t.j2:2", "template"),
-    ("template-unsafe-attribute", {"p.md": "---\ntemplate: t.j2\n---\nx"},
-     {"templates/t.j2": b"{{ body.__class__.__mro__ }}"}, "posts/p.md", "template"),
+    (
+        "undefined-variable",
+        {"p.md": "---\ntemplate: t.j2\n---\nx"},
+        {"templates/t.j2": b"{{ missing }}"},
+        "templates/t.j2:1",
+        "template",
+    ),
+    (
+        "template-syntax",
+        {"p.md": "---\ntemplate: t.j2\n---\nx"},
+        {"templates/t.j2": b"line\n{% if %}"},
+        "templates/t.j2:2",
+        "template",
+    ),
+    (
+        "template-unsafe-attribute",
+        {"p.md": "---\ntemplate: t.j2\n---\nx"},
+        {"templates/t.j2": b"{{ body.__class__.__mro__ }}"},
+        "posts/p.md",
+        "template",
+    ),
     ("unknown-account", {"p.md": "---\naccount: other\n---\nx"}, {}, "posts/p.md:2", "account"),
     ("reply-to-unknown", {"p.md": "---\nreply_to: ghost\n---\nx"}, {}, "posts/p.md:2", "reply_to"),
-    ("reply-cycle", {"a.md": "---\nreply_to: b\n---\nx", "b.md": "---\nreply_to: a\n---\ny"}, {}, "posts/a.md:2",
-     "reply_to"),
-    ("reply-to-later-post", {"a.md": "---\npublish_at: 2030-01-01T00:00:00Z\n---\nx", "b.md": "---\nreply_to: a\n---\ny"},
-     {}, "posts/b.md:2", "reply_to"),
+    (
+        "reply-cycle",
+        {"a.md": "---\nreply_to: b\n---\nx", "b.md": "---\nreply_to: a\n---\ny"},
+        {},
+        "posts/a.md:2",
+        "reply_to",
+    ),
+    (
+        "reply-to-later-post",
+        {"a.md": "---\npublish_at: 2030-01-01T00:00:00Z\n---\nx", "b.md": "---\nreply_to: a\n---\ny"},
+        {},
+        "posts/b.md:2",
+        "reply_to",
+    ),
     ("poll-one-option", {"p.md": "---\npoll: {options: [only]}\n---\nx"}, {}, "posts/p.md:2", "poll.options"),
-    ("poll-with-media", {"p.md": "---\npoll: {options: [a, b]}\nmedia:\n  - {path: a.png, alt: x}\n---\nx"}, IMG,
-     "posts/p.md:2", "poll"),
+    (
+        "poll-with-media",
+        {"p.md": "---\npoll: {options: [a, b]}\nmedia:\n  - {path: a.png, alt: x}\n---\nx"},
+        IMG,
+        "posts/p.md:2",
+        "poll",
+    ),
     ("not-utf8", {}, {"posts/p.md": b"\xff\xfe\x00bad"}, "posts/p.md", "UTF-8"),
-    ("typed-by-content-but-no-alt", {"p.md": "---\nmedia:\n  - {path: a.bin}\n---\nx"}, {"posts/a.bin": JPEG_HEAD},
-     "posts/p.md:3", "media[0].alt"),
+    (
+        "typed-by-content-but-no-alt",
+        {"p.md": "---\nmedia:\n  - {path: a.bin}\n---\nx"},
+        {"posts/a.bin": JPEG_HEAD},
+        "posts/p.md:3",
+        "media[0].alt",
+    ),
     ("empty-text", {"p.md": "---\ntags: []\n---\n"}, {}, "posts/p.md", "body"),
     ("draft-not-bool", {"p.md": "---\ndraft: maybe\n---\nx"}, {}, "posts/p.md:2", "draft"),
     ("media-not-a-list", {"p.md": "---\nmedia: a.png\n---\nx"}, IMG, "posts/p.md:2", "media"),
     ("tags-not-a-list", {"p.md": "---\ntags: caturday\n---\nx"}, {}, "posts/p.md:2", "tags"),
     ("reply-to-itself", {"p.md": "---\nid: me\nreply_to: me\n---\nx"}, {}, "posts/p.md:3", "reply_to"),
     ("visibility-wrong-type", {"p.md": "---\nvisibility: 3\n---\nx"}, {}, "posts/p.md:2", "visibility"),
-    ("focus-not-numbers", {"p.md": "---\nmedia:\n  - {path: a.png, alt: x, focus: [a, b]}\n---\nx"}, IMG,
-     "posts/p.md:3", "media[0].focus"),
-    ("poll-expiry-negative", {"p.md": "---\npoll: {options: [a, b], expires_in: -5}\n---\nx"}, {}, "posts/p.md:2",
-     "poll.expires_in"),
+    (
+        "focus-not-numbers",
+        {"p.md": "---\nmedia:\n  - {path: a.png, alt: x, focus: [a, b]}\n---\nx"},
+        IMG,
+        "posts/p.md:3",
+        "media[0].focus",
+    ),
+    (
+        "poll-expiry-negative",
+        {"p.md": "---\npoll: {options: [a, b], expires_in: -5}\n---\nx"},
+        {},
+        "posts/p.md:2",
+        "poll.expires_in",
+    ),
     ("yaml-body-not-text", {"p.yaml": "body: [1, 2]"}, {}, "posts/p.yaml:1", "body"),
     ("spoiler-not-text", {"p.md": "---\ncw: {a: b}\n---\nx"}, {}, "posts/p.md:2", "cw"),
-    ("media-item-not-mapping", {"p.md": "---\nmedia:\n  - just-a-path.png\n---\nx"}, {}, "posts/p.md:3", "media[0]"),
-    ("unknown-media-key", {"p.md": "---\nmedia:\n  - {path: a.png, alt: x, focal: [0, 0]}\n---\nx"}, IMG,
-     "posts/p.md:3", "media[0].focal: unknown key (hint: did you mean 'focus'?)"),
+    (
+        "media-item-not-mapping",
+        {"p.md": "---\nmedia:\n  - just-a-path.png\n---\nx"},
+        {},
+        "posts/p.md:3",
+        "media[0]",
+    ),
+    (
+        "unknown-media-key",
+        {"p.md": "---\nmedia:\n  - {path: a.png, alt: x, focal: [0, 0]}\n---\nx"},
+        IMG,
+        "posts/p.md:3",
+        "media[0].focal: unknown key (hint: did you mean 'focus'?)",
+    ),
 ]
 
 
@@ -94,7 +205,9 @@ def no_token(monkeypatch):
 
 
 @pytest.mark.parametrize("command", ["check", "plan"])
-@pytest.mark.parametrize(("posts", "files", "location", "field"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("posts", "files", "location", "field"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_bad_post_exits_2_naming_file_line_and_field(tmp_path, posts, files, location, field, command):
     config = make_repo(tmp_path, {**posts, "ok.md": OK}, files=files)
     result = CliRunner().invoke(app, [command, "--config", str(config)])
@@ -105,14 +218,18 @@ def test_bad_post_exits_2_naming_file_line_and_field(tmp_path, posts, files, loc
     assert "Traceback" not in result.output
 
 
-@pytest.mark.parametrize(("posts", "files", "location", "field"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("posts", "files", "location", "field"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_bad_post_makes_sync_send_nothing(tmp_path, fake_server, posts, files, location, field):
     config = make_repo(tmp_path, {**posts, "ok.md": OK}, files=files, instance=fake_server.url)
     result = CliRunner(env={"PUBLISH_TEST_TOKEN": FAKE_TOKEN}).invoke(app, ["sync", "--config", str(config)])
     assert result.exit_code == 2, result.output
     assert location in result.stderr and field in result.stderr, result.stderr
     # At most the public instance limits are read, when a post breaks only limits the server may set higher.
-    public_reads = [r for r in fake_server.requests if r.path == "/api/v2/instance" and "authorization" not in r.headers]
+    public_reads = [
+        r for r in fake_server.requests if r.path == "/api/v2/instance" and "authorization" not in r.headers
+    ]
     assert fake_server.requests == public_reads
     assert not (tmp_path / "publish.state.json").exists()
 
@@ -128,7 +245,10 @@ def test_symlink_escaping_the_repository_is_rejected(tmp_path):
 
 
 def test_every_problem_of_every_file_is_reported_at_once(tmp_path):
-    posts = {"a.md": "---\nvisibility: loud\nlanguage: English\n---\nx", "b.md": "---\nreply_to: ghost\n---\ny"}
+    posts = {
+        "a.md": "---\nvisibility: loud\nlanguage: English\n---\nx",
+        "b.md": "---\nreply_to: ghost\n---\ny",
+    }
     config = make_repo(tmp_path, posts)
     result = CliRunner().invoke(app, ["check", "--config", str(config)])
     assert result.exit_code == 2
@@ -139,27 +259,57 @@ def test_every_problem_of_every_file_is_reported_at_once(tmp_path):
 
 CONFIG_CASES = [
     ("not-toml", "[publish\nposts=1", "publish.toml:1", ""),
-    ("unknown-key", '[publish]\nshedule = "ci"\n[accounts.main]\ninstance = "https://a.example"', "publish.toml:2",
-     "did you mean 'schedule'"),
-    ("unknown-section", '[publsh]\nposts = "p"\n[accounts.main]\ninstance = "https://a.example"', "publish.toml:1",
-     "publsh"),
+    (
+        "unknown-key",
+        '[publish]\nshedule = "ci"\n[accounts.main]\ninstance = "https://a.example"',
+        "publish.toml:2",
+        "did you mean 'schedule'",
+    ),
+    (
+        "unknown-section",
+        '[publsh]\nposts = "p"\n[accounts.main]\ninstance = "https://a.example"',
+        "publish.toml:1",
+        "publsh",
+    ),
     ("http-instance", '[accounts.main]\ninstance = "http://a.example"', "publish.toml:2", "https"),
     ("not-a-url", '[accounts.main]\ninstance = "mastodon"', "publish.toml:2", "instance"),
     ("no-accounts", '[publish]\nposts = "posts"', "publish.toml", "accounts"),
-    ("token-in-config", '[accounts.main]\ninstance = "https://a.example"\ntoken_env = "abc.def-123/xyz"',
-     "publish.toml:3", "token_env"),
-    ("bad-schedule", '[publish]\nschedule = "cron"\n[accounts.main]\ninstance = "https://a.example"',
-     "publish.toml:2", "schedule"),
-    ("bad-default-visibility", '[defaults]\nvisibility = "loud"\n[accounts.main]\ninstance = "https://a.example"',
-     "publish.toml:2", "visibility"),
-    ("missing-posts-folder", '[publish]\nposts = "nowhere"\n[accounts.main]\ninstance = "https://a.example"',
-     "publish.toml", "publish.posts"),
-    ("negative-limit", '[limits]\nmax_characters = -1\n[accounts.main]\ninstance = "https://a.example"',
-     "publish.toml:2", "max_characters"),
+    (
+        "token-in-config",
+        '[accounts.main]\ninstance = "https://a.example"\ntoken_env = "abc.def-123/xyz"',
+        "publish.toml:3",
+        "token_env",
+    ),
+    (
+        "bad-schedule",
+        '[publish]\nschedule = "cron"\n[accounts.main]\ninstance = "https://a.example"',
+        "publish.toml:2",
+        "schedule",
+    ),
+    (
+        "bad-default-visibility",
+        '[defaults]\nvisibility = "loud"\n[accounts.main]\ninstance = "https://a.example"',
+        "publish.toml:2",
+        "visibility",
+    ),
+    (
+        "missing-posts-folder",
+        '[publish]\nposts = "nowhere"\n[accounts.main]\ninstance = "https://a.example"',
+        "publish.toml",
+        "publish.posts",
+    ),
+    (
+        "negative-limit",
+        '[limits]\nmax_characters = -1\n[accounts.main]\ninstance = "https://a.example"',
+        "publish.toml:2",
+        "max_characters",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("text", "location", "needle"), [c[1:] for c in CONFIG_CASES], ids=[c[0] for c in CONFIG_CASES])
+@pytest.mark.parametrize(
+    ("text", "location", "needle"), [c[1:] for c in CONFIG_CASES], ids=[c[0] for c in CONFIG_CASES]
+)
 def test_bad_config_exits_2(tmp_path, text, location, needle):
     config = make_repo(tmp_path, {"ok.md": OK}, config=text)
     result = CliRunner().invoke(app, ["plan", "--config", str(config)])

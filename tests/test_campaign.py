@@ -66,10 +66,14 @@ class CrashingSession(requests.Session):
 def one_run(tmp_path, rng: random.Random, tally: Counter) -> dict[str, int]:
     clock = FakeClock()
     honour = rng.random() < 0.5
-    with FakeMastodon(token=TOKEN, clock=clock, honour_idempotency=honour, media_processing_polls=rng.choice([0, 1, 2])) as server:
+    with FakeMastodon(
+        token=TOKEN, clock=clock, honour_idempotency=honour, media_processing_polls=rng.choice([0, 1, 2])
+    ) as server:
         config = example_repo(tmp_path, server.url, schedule=rng.choice(["native", "ci"]))
         for method, path, kind, status in rng.sample(FAULT_MENU, rng.randint(0, 3)):
-            server.add_fault(Fault(method, path, kind, status=status, times=rng.randint(1, 3), message="injected"))
+            server.add_fault(
+                Fault(method, path, kind, status=status, times=rng.randint(1, 3), message="injected")
+            )
             tally["faults"] += 1
         crash_at = rng.choice([None, rng.randint(1, 25)])
         tally["crash points"] += crash_at is not None
@@ -86,12 +90,20 @@ def one_run(tmp_path, rng: random.Random, tally: Counter) -> dict[str, int]:
 def attempt_sync(config, clock, crash_at, before, tally) -> bool:
     def factory(name, account, token):
         session = CrashingSession(crash_at, before)
-        http = HttpClient(account.instance, token, clock=clock, timeout=1.0, session=session,
-                          retry=RetryPolicy(max_attempts=3, max_total_seconds=120))
+        http = HttpClient(
+            account.instance,
+            token,
+            clock=clock,
+            timeout=1.0,
+            session=session,
+            retry=RetryPolicy(max_attempts=3, max_total_seconds=120),
+        )
         return MastodonClient(http, clock, uncertain_retries=3)
 
     try:
-        app.sync(config, clock=clock, environ=ENV, client_factory=factory, options=SyncOptions(lock_timeout=1))
+        app.sync(
+            config, clock=clock, environ=ENV, client_factory=factory, options=SyncOptions(lock_timeout=1)
+        )
         return True
     except SimulatedCrash:
         tally["crashes"] += 1

@@ -24,7 +24,13 @@ CLEAN = {"duplicates": 0, "lost": 0, "mismatched": 0}
 def example_repo_with_only(root, server_url: str, keep: str):
     """The examples with one post left: the faults then hit exactly that post."""
     config = example_repo(root, server_url)
-    for post in ("bonjour.yaml", "hello-world.md", "hello-reply.md", "caturday.md", "2027/advent-of-toots.md"):
+    for post in (
+        "bonjour.yaml",
+        "hello-world.md",
+        "hello-reply.md",
+        "caturday.md",
+        "2027/advent-of-toots.md",
+    ):
         if post != keep:
             (root / "posts" / post).unlink()
     return config
@@ -36,7 +42,8 @@ def expected_texts(tmp_path, server_url) -> list[str]:
     with FakeMastodon(token=TOKEN, clock=clock) as reference:
         run_sync(example_repo(tmp_path / "reference", reference.url), clock)
         return sorted(
-            [s["text"] for s in reference.statuses.values()] + [s["params"]["text"] for s in reference.scheduled.values()]
+            [s["text"] for s in reference.statuses.values()]
+            + [s["params"]["text"] for s in reference.scheduled.values()]
         )
 
 
@@ -111,7 +118,9 @@ def test_sigkill_at_every_request_then_rerun_publishes_each_post_exactly_once(tm
         Fault("POST", "/api/v2/media", "slow", delay=0.6),
         Fault("*", "/api/v1/", "status", status=429, message="Too many requests", times=2),
     ],
-    ids=lambda fault: f"{fault.method}-{fault.path.rsplit('/', 1)[-1]}-{fault.kind}-{fault.status}x{fault.times}",
+    ids=lambda fault: (
+        f"{fault.method}-{fault.path.rsplit('/', 1)[-1]}-{fault.kind}-{fault.status}x{fault.times}"
+    ),
 )
 def test_faults_within_one_run_never_duplicate(tmp_path, fault, honour_idempotency):
     expected = expected_texts(tmp_path, "")
@@ -119,12 +128,17 @@ def test_faults_within_one_run_never_duplicate(tmp_path, fault, honour_idempoten
     with FakeMastodon(token=TOKEN, clock=clock, honour_idempotency=honour_idempotency) as server:
         config = example_repo(tmp_path / "repo", server.url)
         server.add_fault(fault)
-        from tests.sync_support import client_factory
         from publisher import app
         from publisher.safety import SyncOptions
+        from tests.sync_support import client_factory
 
-        app.sync(config, clock=clock, environ=ENV, client_factory=client_factory(clock, timeout=0.3),
-                 options=SyncOptions())
+        app.sync(
+            config,
+            clock=clock,
+            environ=ENV,
+            client_factory=client_factory(clock, timeout=0.3),
+            options=SyncOptions(),
+        )
         assert check_exactly_once(server, config, expected) == CLEAN
 
 
@@ -153,7 +167,9 @@ def test_unattached_media_of_a_failed_run_is_reused(tmp_path):
     clock = FakeClock()
     with FakeMastodon(token=TOKEN, clock=clock) as server:
         config = example_repo_with_only(tmp_path, server.url, "caturday.md")
-        server.add_fault(Fault("POST", "/api/v1/statuses", "status", status=422, message="Validation failed: x"))
+        server.add_fault(
+            Fault("POST", "/api/v1/statuses", "status", status=422, message="Validation failed: x")
+        )
         with pytest.raises(PublishError):
             run_sync(config, clock)
         pending = StateStore(config.parent / "publish.state.json").load().pending["caturday-keyboard"]
@@ -211,10 +227,14 @@ def test_twice_interrupted_create_with_reuploaded_media_is_still_found(tmp_path)
     clock = FakeClock()
     with FakeMastodon(token=TOKEN, clock=clock, honour_idempotency=False) as server:
         config = example_repo_with_only(tmp_path, server.url, "caturday.md")
-        server.add_fault(Fault("POST", "/api/v1/statuses", "status", status=422, message="Validation failed: x"))
+        server.add_fault(
+            Fault("POST", "/api/v1/statuses", "status", status=422, message="Validation failed: x")
+        )
         with pytest.raises(PublishError):
             run_sync(config, clock)
-        server.add_fault(Fault("GET", "/api/v1/media/", "status", status=404, message="Record not found", times=2))
+        server.add_fault(
+            Fault("GET", "/api/v1/media/", "status", status=404, message="Record not found", times=2)
+        )
         server.add_fault(Fault("POST", "/api/v1/statuses", "drop_after"))
 
         def reads_fail_after_the_create(phase, request):  # so the run cannot find what it created

@@ -503,7 +503,11 @@ def test_out_of_order_answers_of_one_window_never_raise_the_budget():
     tracker = RateLimitTracker()
     now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     # Mastodon's reset carries each request's own fraction of a second: same window, different stamps.
-    tracker.remember("media", {"x-ratelimit-remaining": "1", "x-ratelimit-reset": "2026-11-23T12:30:00.700000Z"})
-    tracker.remember("media", {"x-ratelimit-remaining": "3", "x-ratelimit-reset": "2026-11-23T12:30:00.200000Z"})
+    tracker.remember(
+        "media", {"x-ratelimit-remaining": "1", "x-ratelimit-reset": "2026-11-23T12:30:00.700000Z"}
+    )
+    tracker.remember(
+        "media", {"x-ratelimit-remaining": "3", "x-ratelimit-reset": "2026-11-23T12:30:00.200000Z"}
+    )
     assert tracker.reserve("media", now) is None  # the last slot
     assert tracker.reserve("media", now) == datetime(2026, 11, 23, 12, 30, 0, 700000, tzinfo=UTC)

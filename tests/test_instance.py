@@ -48,7 +48,13 @@ def publishing_requests(server) -> list[str]:
 
 
 def test_v2_document_maps_onto_every_limit():
-    site = Site("https://big.example", "me", max_characters=5000, max_media_attachments=6, characters_reserved_per_url=25)
+    site = Site(
+        "https://big.example",
+        "me",
+        max_characters=5000,
+        max_media_attachments=6,
+        characters_reserved_per_url=25,
+    )
     found = announced_limits(instance_v2_json(site))
     assert Limits.model_validate(found) == Limits(
         max_characters=5000, max_media_attachments=6, characters_reserved_per_url=25,
@@ -67,7 +73,12 @@ def test_flat_keys_of_pleroma_and_old_v1_documents():
         "max_toot_chars": 5000,
         "upload_limit": 16_000_000,
         "description_limit": 5000,
-        "poll_limits": {"max_options": 20, "max_option_chars": 200, "min_expiration": 0, "max_expiration": 31536000},
+        "poll_limits": {
+            "max_options": 20,
+            "max_option_chars": 200,
+            "min_expiration": 0,
+            "max_expiration": 31536000,
+        },
     }
     assert announced_limits(document) == {
         "max_characters": 5000, "image_size_limit": 16_000_000, "video_size_limit": 16_000_000,
@@ -98,7 +109,11 @@ def test_description_limit_absent_means_1500():
 def test_cache_round_trip_beside_the_state_file(tmp_path, clock):
     config = load_config(make_repo(tmp_path, {"a.md": "hi"}))
     cache = InstanceCache.for_config(config)
-    announcement = Announcement("https://mastodon.example", clock.now(), {"max_characters": 5000, "supported_mime_types": ("image/png",)})
+    announcement = Announcement(
+        "https://mastodon.example",
+        clock.now(),
+        {"max_characters": 5000, "supported_mime_types": ("image/png",)},
+    )
     cache.save(announcement)
     assert cache.path("https://mastodon.example") == tmp_path / CACHE_DIR / "instance-mastodon.example.json"
     assert cache.load("https://mastodon.example") == announcement
@@ -132,8 +147,12 @@ def test_unusable_cache_file_is_ignored(tmp_path, content):
 
 def test_cached_values_are_checked_again(tmp_path, clock):
     cache = InstanceCache(tmp_path)
-    document = {"version": 1, "instance": "https://m.example", "fetched_at": clock.now().isoformat(),
-                "limits": {"max_characters": -1, "max_media_attachments": 6, "unknown_key": 3}}
+    document = {
+        "version": 1,
+        "instance": "https://m.example",
+        "fetched_at": clock.now().isoformat(),
+        "limits": {"max_characters": -1, "max_media_attachments": 6, "unknown_key": 3},
+    }
     cache.path("https://m.example").write_text(json.dumps(document))
     assert cache.load("https://m.example").limits == {"max_media_attachments": 6}
 
@@ -173,7 +192,9 @@ def test_one_request_per_instance_shared_by_accounts(tmp_path, clock):
     )
     config = load_config(make_repo(tmp_path, {"a.md": "hi"}, config=config_text))
     fetch = CountingFetch({})
-    refresh_announcements(config, InstanceCache.for_config(config), fetch, clock.now(), accounts=list(config.accounts))
+    refresh_announcements(
+        config, InstanceCache.for_config(config), fetch, clock.now(), accounts=list(config.accounts)
+    )
     assert fetch.calls == ["main", "other"]
 
 
@@ -184,10 +205,16 @@ def test_publish_toml_beats_the_cache_which_beats_the_defaults(tmp_path, clock):
     config_text = '[limits]\nmax_characters = 300\n[accounts.main]\ninstance = "https://m.example"\n'
     config = load_config(make_repo(tmp_path, {"a.md": "hi"}, config=config_text))
     cache = InstanceCache.for_config(config)
-    cache.save(Announcement("https://m.example", clock.now(), {"max_characters": 5000, "max_media_attachments": 6}))
+    cache.save(
+        Announcement("https://m.example", clock.now(), {"max_characters": 5000, "max_media_attachments": 6})
+    )
     clock.advance(2 * 3600)
     (entry,) = effective_limits(config, cache).accounts
-    assert (entry.limits.max_characters, entry.limits.max_media_attachments, entry.limits.description_limit) == (300, 6, 1500)
+    assert (
+        entry.limits.max_characters,
+        entry.limits.max_media_attachments,
+        entry.limits.description_limit,
+    ) == (300, 6, 1500)
     note = limits_note(effective_limits(config, cache), clock.now())
     assert note == "limits: m.example (cached 2 h ago); publish.toml [limits] sets max_characters"
 
@@ -218,7 +245,9 @@ def test_check_and_plan_print_the_source_on_stderr_and_keep_stdout_clean(tmp_pat
     for command in ("check", "plan"):
         result = CliRunner().invoke(cli, [command, "--config", str(config)])
         assert result.exit_code == 0, result.output
-        assert result.stderr.startswith("limits: Mastodon defaults (no instance data cached for mastodon.example")
+        assert result.stderr.startswith(
+            "limits: Mastodon defaults (no instance data cached for mastodon.example"
+        )
         assert "limits:" not in result.stdout
 
 
@@ -227,7 +256,9 @@ def test_check_and_plan_print_the_source_on_stderr_and_keep_stdout_clean(tmp_pat
 
 def test_limits_refresh_reads_the_instance_without_a_token(tmp_path, big_server):
     config = make_repo(tmp_path, {"a.md": "hi"}, instance=big_server.url)
-    result = CliRunner(env={"PUBLISH_TEST_TOKEN": ""}).invoke(cli, ["limits", "--refresh", "--json", "--config", str(config)])
+    result = CliRunner(env={"PUBLISH_TEST_TOKEN": ""}).invoke(
+        cli, ["limits", "--refresh", "--json", "--config", str(config)]
+    )
     assert result.exit_code == 0, result.output
     (account,) = json.loads(result.stdout)["accounts"]
     assert (account["source"], account["stale"], account["overrides"]) == ("instance", False, [])
@@ -288,12 +319,16 @@ def test_bigger_instance_accepts_what_mastodon_defaults_reject(tmp_path, clock, 
     result = run_sync(config, clock)
     assert result.applied
     assert sorted(len(s["media_attachments"]) for s in big_server.statuses.values()) == [0, 6]
-    assert [s["text"] for s in big_server.statuses.values() if not s["media_attachments"]] == ["word " * 179 + "word"]
+    assert [s["text"] for s in big_server.statuses.values() if not s["media_attachments"]] == [
+        "word " * 179 + "word"
+    ]
     assert CliRunner().invoke(cli, ["check", "--config", str(config)]).exit_code == 0  # the cache now knows
 
 
 def test_long_urls_count_23_so_a_560_character_post_is_accepted(tmp_path):
-    body = " ".join([LONG_URL] * 5) + " " + "x" * 55  # 560 characters; 5 * 23 + 5 + 55 = 175 by Mastodon's count
+    body = (
+        " ".join([LONG_URL] * 5) + " " + "x" * 55
+    )  # 560 characters; 5 * 23 + 5 + 55 = 175 by Mastodon's count
     assert len(body) == 560
     config = make_repo(tmp_path, {"urls.md": body})
     result = CliRunner().invoke(cli, ["check", "--config", str(config)])
@@ -305,7 +340,9 @@ def test_long_urls_count_23_so_a_560_character_post_is_accepted(tmp_path):
 def test_a_501_count_post_is_refused_before_any_upload_or_status(tmp_path, clock, server):
     body = LONG_URL + " " + "y" * 477  # 23 + 1 + 477 = 501 by Mastodon's count
     post = f"---\nmedia:\n  - {{path: a.png, alt: a picture}}\n---\n{body}"
-    config = make_repo(tmp_path, {"over.md": post, "fine.md": "fine"}, files={"posts/a.png": PNG_1PX}, instance=server.url)
+    config = make_repo(
+        tmp_path, {"over.md": post, "fine.md": "fine"}, files={"posts/a.png": PNG_1PX}, instance=server.url
+    )
     with pytest.raises(InvalidInput) as error:
         run_sync(config, clock)
     assert [str(p) for p in error.value.problems] == [
@@ -374,4 +411,6 @@ def test_cache_is_not_stale_for_a_day_after_sync(tmp_path, clock, server):
     run_sync(config, clock)
     cached = InstanceCache.for_config(load_config(config)).load(server.url)
     assert cached is not None and cached.fetched_at == clock.now()
-    assert cached.is_fresh(clock.now() + timedelta(hours=24)) and not cached.is_fresh(clock.now() + timedelta(hours=25))
+    assert cached.is_fresh(clock.now() + timedelta(hours=24)) and not cached.is_fresh(
+        clock.now() + timedelta(hours=25)
+    )

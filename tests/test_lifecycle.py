@@ -51,8 +51,11 @@ EDITS = {
     "media-removed": (CAT_MEDIA, CAT_MEDIA.split("  - path: media/sunrise.png")[0]),
     "media-reordered": (
         CAT_MEDIA,
-        "media:\n" + "  - path: media/sunrise.png" + CAT_MEDIA.split("  - path: media/sunrise.png")[1]
-        + "  - path: media/cat.jpg" + CAT_MEDIA.split("  - path: media/cat.jpg")[1].split("  - path")[0],
+        "media:\n"
+        + "  - path: media/sunrise.png"
+        + CAT_MEDIA.split("  - path: media/sunrise.png")[1]
+        + "  - path: media/cat.jpg"
+        + CAT_MEDIA.split("  - path: media/cat.jpg")[1].split("  - path")[0],
     ),
 }
 
@@ -76,14 +79,20 @@ def test_edit_sends_one_put_with_the_full_state(published, server, clock, old, n
     assert [m["description"] for m in after["media_attachments"]] == [m["alt"] for m in state["media"]]
     assert after["text"] == state["text"] and after["spoiler_text"] == state.get("spoiler_text", "")
     uploads = [r for r in new_writes if r.path == "/api/v2/media"]
-    assert len(uploads) == (1 if "extra.png" in new else 0)  # unchanged files are reused, never uploaded again
+    assert len(uploads) == (
+        1 if "extra.png" in new else 0
+    )  # unchanged files are reused, never uploaded again
 
 
 def test_edit_result_matches_the_file(published, server, clock):
     root = published.parent
     rewrite(root, CAT, EDITS["focus"][0], EDITS["focus"][1])
-    rewrite(root, CAT, EDITS["media-reordered"][0].replace("focus: [0.2, -0.1]", "focus: [-0.5, 0.5]"),
-            EDITS["media-reordered"][1].replace("focus: [0.2, -0.1]", "focus: [-0.5, 0.5]"))
+    rewrite(
+        root,
+        CAT,
+        EDITS["media-reordered"][0].replace("focus: [0.2, -0.1]", "focus: [-0.5, 0.5]"),
+        EDITS["media-reordered"][1].replace("focus: [0.2, -0.1]", "focus: [-0.5, 0.5]"),
+    )
     run_sync(published, clock)
     after = cat_status(server, published)
     assert [m["description"][:6] for m in after["media_attachments"]] == ["An ora", "A grey"]
@@ -150,7 +159,9 @@ ADVENT = "posts/2027/advent-of-toots.md"
 
 
 def test_native_schedule_sends_scheduled_at(published, server):
-    (request,) = [r for r in server.requests if r.path == "/api/v1/statuses" and (r.json or {}).get("scheduled_at")]
+    (request,) = [
+        r for r in server.requests if r.path == "/api/v1/statuses" and (r.json or {}).get("scheduled_at")
+    ]
     assert request.json["scheduled_at"].startswith("2027-12-01T09:00:00")
     state = read_state(published)["posts"]["2027/advent-of-toots"]
     assert state["scheduled_id"] in server.scheduled
@@ -227,8 +238,11 @@ And the end.
 
 @pytest.mark.parametrize(
     "post",
-    [THREAD, "---\nid: story\ntags: [thread]\nmedia:\n  - {path: media/extra.png, alt: \"One white pixel.\"}\n"
-     "parts: ['Then the *middle*.', 'And the end.']\n---\nFirst, the setup.\n"],
+    [
+        THREAD,
+        '---\nid: story\ntags: [thread]\nmedia:\n  - {path: media/extra.png, alt: "One white pixel."}\n'
+        "parts: ['Then the *middle*.', 'And the end.']\n---\nFirst, the setup.\n",
+    ],
     ids=["plus-separator", "parts-list"],
 )
 def test_three_part_thread_is_created_in_order(tmp_path, server, clock, post):
@@ -240,7 +254,11 @@ def test_three_part_thread_is_created_in_order(tmp_path, server, clock, post):
     posts = read_state(config)["posts"]
     ids = [posts[name]["status_id"] for name in ("story", "story#2", "story#3", "after-story")]
     statuses = [server.statuses[i] for i in ids]
-    assert [s["text"] for s in statuses[:3]] == ["First, the setup.\n\n#thread", "Then the middle.", "And the end."]
+    assert [s["text"] for s in statuses[:3]] == [
+        "First, the setup.\n\n#thread",
+        "Then the middle.",
+        "And the end.",
+    ]
     assert [s["in_reply_to_id"] for s in statuses] == [None, ids[0], ids[1], ids[2]]
     assert [len(s["media_attachments"]) for s in statuses[:3]] == [1, 0, 0]
 

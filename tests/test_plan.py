@@ -20,9 +20,15 @@ def post(post_id: str, text: str = "hello", **fields) -> DesiredStatus:
 
 def record(desired: DesiredStatus, **fields) -> StatusRecord:
     values = dict(
-        source=desired.source, account=desired.account, status_id="1", url="https://m.example/@a/1",
-        content_hash=desired.content_hash, idempotency_key=idempotency_key(desired), text=desired.text,
-        visibility=desired.visibility, recorded_at=NOW,
+        source=desired.source,
+        account=desired.account,
+        status_id="1",
+        url="https://m.example/@a/1",
+        content_hash=desired.content_hash,
+        idempotency_key=idempotency_key(desired),
+        text=desired.text,
+        visibility=desired.visibility,
+        recorded_at=NOW,
     )
     return StatusRecord(**{**values, **fields})
 
@@ -113,7 +119,9 @@ def test_plan_is_deterministic_whatever_the_input_order():
 
 
 def media(**fields) -> MediaSpec:
-    values = dict(path="posts/a.png", sha256="0" * 64, size=10, mime_type="image/png", alt="a cat", focus=(0.0, 0.5))
+    values = dict(
+        path="posts/a.png", sha256="0" * 64, size=10, mime_type="image/png", alt="a cat", focus=(0.0, 0.5)
+    )
     return MediaSpec(**{**values, **fields})
 
 
@@ -135,7 +143,9 @@ def test_content_hash_changes_with_what_is_sent(changed):
     assert post("a", **{"media": (media(),), **changed}).content_hash != base.content_hash
 
 
-@pytest.mark.parametrize("unrelated", [{"source": "posts/moved.md"}, {"media": (media(path="posts/moved.png"),)}])
+@pytest.mark.parametrize(
+    "unrelated", [{"source": "posts/moved.md"}, {"media": (media(path="posts/moved.png"),)}]
+)
 def test_content_hash_ignores_what_is_not_sent(unrelated):
     base = post("a", media=(media(),))
     assert post("a", **{"media": (media(),), **unrelated}).content_hash == base.content_hash
@@ -165,9 +175,13 @@ def test_already_scheduled_posts_count_against_the_day():
 
     day = NOW + timedelta(days=2)
     waiting = {
-        f"old{i}": record(post(f"old{i}"), status_id=None, scheduled_id=str(i), scheduled_at=day) for i in range(25)
+        f"old{i}": record(post(f"old{i}"), status_id=None, scheduled_id=str(i), scheduled_at=day)
+        for i in range(25)
     }
-    new = [post("new", publish_at=day + timedelta(hours=1)), *[post(f"old{i}", publish_at=day) for i in range(25)]]
+    new = [
+        post("new", publish_at=day + timedelta(hours=1)),
+        *[post(f"old{i}", publish_at=day) for i in range(25)],
+    ]
     state = State(posts=waiting)
     problems = schedule_problems(compute_plan(new, state, NOW), state)
     assert [p.path for p in problems] == ["posts/new.md"]

@@ -11,11 +11,18 @@ from tests.sync_support import ENV, TOKEN, example_repo
 
 SCENARIOS = {
     "clean": [],
-    "validation-422": [Fault("POST", "/api/v1/statuses", "status", status=422, message="Validation failed: x")],
+    "validation-422": [
+        Fault("POST", "/api/v1/statuses", "status", status=422, message="Validation failed: x")
+    ],
     "dropped-after-commit": [Fault("POST", "/api/v1/statuses", "drop_after")],
     "proxy-413": [Fault("POST", "/api/v2/media", "html", status=413)],
-    "forbidden": [Fault("*", "/api/", "status", status=403, message="This action is outside the authorized scopes")],
-    "not-found": [Fault("GET", "/api/v1/accounts/", "status", status=404), Fault("POST", "/api/v1/statuses", "drop_after")],
+    "forbidden": [
+        Fault("*", "/api/", "status", status=403, message="This action is outside the authorized scopes")
+    ],
+    "not-found": [
+        Fault("GET", "/api/v1/accounts/", "status", status=404),
+        Fault("POST", "/api/v1/statuses", "drop_after"),
+    ],
 }
 
 
@@ -23,7 +30,9 @@ def files_under(root):
     return [path for path in root.rglob("*") if path.is_file() and path.suffix not in (".png", ".jpg")]
 
 
-@pytest.mark.parametrize("flags", [["-v"], ["--json"], ["-v", "--json"]], ids=["verbose", "json", "verbose-json"])
+@pytest.mark.parametrize(
+    "flags", [["-v"], ["--json"], ["-v", "--json"]], ids=["verbose", "json", "verbose-json"]
+)
 @pytest.mark.parametrize("faults", list(SCENARIOS.values()), ids=list(SCENARIOS))
 def test_token_never_leaks(tmp_path, faults, flags):
     with FakeMastodon(token=TOKEN) as server:
@@ -34,7 +43,9 @@ def test_token_never_leaks(tmp_path, faults, flags):
     assert result.exit_code in (0, 1), result.output
     assert TOKEN not in result.stdout and TOKEN not in result.stderr
     if "-v" in flags:
-        assert "/api/v1/statuses" in result.stderr or "/api/v2/media" in result.stderr  # the log was really on
+        assert (
+            "/api/v1/statuses" in result.stderr or "/api/v2/media" in result.stderr
+        )  # the log was really on
     for path in files_under(tmp_path):
         assert TOKEN not in path.read_text(errors="replace"), path
 

@@ -36,7 +36,10 @@ def assert_numbered_within(parts: list[str], spoiler: str, limits: Limits) -> No
     assert len(parts) > 1
     for index, part in enumerate(parts, start=1):
         assert LABEL.search(part).groups() == (str(index), str(len(parts)))
-        assert status_length(part, spoiler, url_length=limits.characters_reserved_per_url) <= limits.max_characters
+        assert (
+            status_length(part, spoiler, url_length=limits.characters_reserved_per_url)
+            <= limits.max_characters
+        )
 
 
 @pytest.mark.parametrize(
@@ -52,8 +55,17 @@ def assert_numbered_within(parts: list[str], spoiler: str, limits: Limits) -> No
         ("tiny words " * 300, "cw", Limits(max_characters=30)),
         (SENTENCES, "", Limits(max_characters=5000, characters_reserved_per_url=25)),
     ],
-    ids=["sentences", "with-spoiler", "one-long-sentence", "one-long-word", "zwj-emoji", "urls", "cjk",
-         "many-parts", "gotosocial-like"],
+    ids=[
+        "sentences",
+        "with-spoiler",
+        "one-long-sentence",
+        "one-long-word",
+        "zwj-emoji",
+        "urls",
+        "cjk",
+        "many-parts",
+        "gotosocial-like",
+    ],
 )
 def test_parts_are_numbered_within_the_limit_and_keep_every_word(text, spoiler, limits):
     if status_length(text, spoiler, url_length=limits.characters_reserved_per_url) <= limits.max_characters:
@@ -80,7 +92,9 @@ def test_a_sentence_longer_than_a_part_is_cut_between_words():
     text = "Short one. " + " ".join(["lengthy"] * 150) + ". Another short one."
     parts = unlabelled(split_text(text, "", Limits()))
     assert parts[0].startswith("Short one. lengthy")
-    assert all(set(words(part)) <= {"Short", "one.", "lengthy", "lengthy.", "Another", "short"} for part in parts)
+    assert all(
+        set(words(part)) <= {"Short", "one.", "lengthy", "lengthy.", "Another", "short"} for part in parts
+    )
 
 
 def test_urls_and_grapheme_clusters_are_never_broken():
@@ -103,8 +117,16 @@ def test_a_spoiler_that_leaves_no_room_cannot_be_split():
 
 def desired(**fields) -> DesiredStatus:
     media = (MediaSpec(path="posts/a.png", sha256="0" * 64, size=10, mime_type="image/png", alt="a"),)
-    values = dict(post_id="long", source="posts/long.md", account="main", text=SENTENCES, spoiler_text="CW",
-                  sensitive=True, media=media, reply_to="earlier")
+    values = dict(
+        post_id="long",
+        source="posts/long.md",
+        account="main",
+        text=SENTENCES,
+        spoiler_text="CW",
+        sensitive=True,
+        media=media,
+        reply_to="earlier",
+    )
     return DesiredStatus(**{**values, **fields})
 
 
@@ -125,10 +147,21 @@ def test_poll_goes_on_the_first_part_too():
 
 def test_a_reply_to_a_split_post_continues_the_thread():
     long = list(split_status(desired(reply_to=None), Limits()))
-    reply = DesiredStatus(post_id="reply", source="posts/reply.md", account="main", text="more", reply_to="long")
-    other = DesiredStatus(post_id="other", source="posts/other.md", account="main", text="x", reply_to="elsewhere")
+    reply = DesiredStatus(
+        post_id="reply", source="posts/reply.md", account="main", text="more", reply_to="long"
+    )
+    other = DesiredStatus(
+        post_id="other", source="posts/other.md", account="main", text="x", reply_to="elsewhere"
+    )
     threaded = thread_replies([*long, reply, other])
-    assert [status.reply_to for status in threaded] == [None, "long", "long#2", "long#3", "long#4", "elsewhere"]
+    assert [status.reply_to for status in threaded] == [
+        None,
+        "long",
+        "long#2",
+        "long#3",
+        "long#4",
+        "elsewhere",
+    ]
 
 
 # -- through check, plan and sync -----------------------------------------------------------------------------
@@ -152,7 +185,11 @@ def test_plan_shows_each_part_with_its_count(tmp_path):
     result = CliRunner().invoke(cli, ["plan", "--config", str(config)])
     assert result.exit_code == 0, result.output
     assert [line.split("  (")[0] for line in result.stdout.splitlines() if line.startswith("+ create")] == [
-        "+ create long", "+ create long#2", "+ create long#3", "+ create long#4", "+ create long#5",
+        "+ create long",
+        "+ create long#2",
+        "+ create long#3",
+        "+ create long#4",
+        "+ create long#5",
     ]
     counts = [int(n) for n in re.findall(r"characters: (\d+)/500", result.stdout)]
     assert len(counts) == 5 and max(counts) <= 500
@@ -162,20 +199,26 @@ def test_split_thread_is_published_in_order_on_the_server(tmp_path):
     clock = FakeClock()
     with FakeMastodon(token=TOKEN, clock=clock) as server:
         config = make_repo(
-            tmp_path, {"long.md": long_post(split=True), "after.md": "---\nreply_to: long\n---\nAnd one more thing."},
-            files={"posts/a.png": PNG_1PX}, instance=server.url,
+            tmp_path,
+            {"long.md": long_post(split=True), "after.md": "---\nreply_to: long\n---\nAnd one more thing."},
+            files={"posts/a.png": PNG_1PX},
+            instance=server.url,
         )
         run_sync(config, clock)
         statuses = sorted(server.statuses.values(), key=lambda status: int(status["id"]))
         thread, after = statuses[:5], statuses[5]
         assert [LABEL.search(status["text"]).group(1) for status in thread] == ["1", "2", "3", "4", "5"]
-        assert [status["in_reply_to_id"] for status in thread] == [None] + [status["id"] for status in thread[:-1]]
+        assert [status["in_reply_to_id"] for status in thread] == [None] + [
+            status["id"] for status in thread[:-1]
+        ]
         assert after["in_reply_to_id"] == thread[-1]["id"]
         assert [len(status["media_attachments"]) for status in thread] == [1, 0, 0, 0, 0]
         assert {status["spoiler_text"] for status in thread} == {"Long read"}
         assert all(status_length(s["text"], s["spoiler_text"]) <= 500 for s in thread)
         state = read_state(config)["posts"]
-        assert [state[f"long{suffix}"]["status_id"] for suffix in ("", "#2", "#3", "#4", "#5")] == [s["id"] for s in thread]
+        assert [state[f"long{suffix}"]["status_id"] for suffix in ("", "#2", "#3", "#4", "#5")] == [
+            s["id"] for s in thread
+        ]
         writes = len(server.writes())
         assert not run_sync(config, clock).applied and len(server.writes()) == writes
 

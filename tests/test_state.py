@@ -16,8 +16,14 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 def sample_state() -> State:
     record = StatusRecord(
-        source="posts/a.md", account="main", status_id="109", url="https://m.example/@me/109",
-        content_hash="sha256:abc", idempotency_key="publish-k", text="Hällo 👋", recorded_at=NOW,
+        source="posts/a.md",
+        account="main",
+        status_id="109",
+        url="https://m.example/@me/109",
+        content_hash="sha256:abc",
+        idempotency_key="publish-k",
+        text="Hällo 👋",
+        recorded_at=NOW,
         media=(MediaRecord(path="posts/a.png", sha256="f" * 64, media_id="7", alt="alt", focus=(0.5, -0.5)),),
     )
     pending = PendingCreate(content_hash="sha256:def", idempotency_key="publish-j", started_at=NOW)

@@ -40,10 +40,16 @@ def test_examples_sync_to_the_server_exactly_as_declared(tmp_path, server, clock
         "A grey cat asleep on a black keyboard, ears up, paws tucked in.",
         "An orange sun rising over a dark blue sea under a peach sky.",
     ]
-    assert [m["meta"]["focus"] for m in cat["media_attachments"]] == [{"x": 0.2, "y": -0.1}, {"x": 0.0, "y": 0.4}]
+    assert [m["meta"]["focus"] for m in cat["media_attachments"]] == [
+        {"x": 0.2, "y": -0.1},
+        {"x": 0.0, "y": 0.4},
+    ]
     bonjour = status_for(server, "Bonjour")
     assert (bonjour["visibility"], bonjour["language"]) == ("unlisted", "fr")
-    assert status_for(server, "A thread works too")["in_reply_to_id"] == status_for(server, "Hello, fediverse")["id"]
+    assert (
+        status_for(server, "A thread works too")["in_reply_to_id"]
+        == status_for(server, "Hello, fediverse")["id"]
+    )
 
 
 def test_state_records_every_published_post(tmp_path, server, clock):
@@ -57,7 +63,9 @@ def test_state_records_every_published_post(tmp_path, server, clock):
     advent = state["posts"]["2027/advent-of-toots"]
     assert advent["scheduled_id"] in server.scheduled and "status_id" not in advent
     cat = state["posts"]["caturday-keyboard"]
-    assert [m["media_id"] for m in cat["media"]] == [m["id"] for m in server.statuses[cat["status_id"]]["media_attachments"]]
+    assert [m["media_id"] for m in cat["media"]] == [
+        m["id"] for m in server.statuses[cat["status_id"]]["media_attachments"]
+    ]
 
 
 def test_second_sync_sends_no_write_request(tmp_path, server, clock):
@@ -77,7 +85,9 @@ def test_what_the_server_received_for_a_status(tmp_path, server, clock):
     for request in posts:
         assert request.headers["idempotency-key"].startswith("publish-")
         assert request.headers["user-agent"].startswith("publish/")
-        assert {"status", "visibility", "sensitive", "language", "spoiler_text", "media_ids"} <= set(request.json)
+        assert {"status", "visibility", "sensitive", "language", "spoiler_text", "media_ids"} <= set(
+            request.json
+        )
     uploads = [r for r in server.requests if r.path == "/api/v2/media"]
     sent = {r.form["description"][0][:5]: r.form["focus"][0] for r in uploads}  # uploaded in parallel
     assert sent == {"A gre": "0.2,-0.1", "An or": "0,0.4"}
@@ -101,7 +111,9 @@ def test_connection_dropped_after_commit_is_found_on_the_server_not_posted_again
     assert len(creates) == 5  # the dropped one was adopted, not sent twice
     assert any(r.path.endswith("/source") for r in server.requests)
     assert len(server.statuses) == 4 and sorted(texts(server)) == sorted(set(texts(server)))
-    assert {e["status_id"] for e in read_state(config)["posts"].values() if "status_id" in e} == set(server.statuses)
+    assert {e["status_id"] for e in read_state(config)["posts"].values() if "status_id" in e} == set(
+        server.statuses
+    )
 
 
 @pytest.mark.parametrize("kind", ["drop_before", "status"])
@@ -132,7 +144,9 @@ def test_validation_422_is_not_retried_and_earlier_posts_stay_recorded(tmp_path,
         if event.action == "created":
             calls.append(event)
         if len(calls) == 2 and event.action == "created":
-            server.add_fault(Fault("POST", "/api/v1/statuses", "status", status=422, message="Validation failed: nope"))
+            server.add_fault(
+                Fault("POST", "/api/v1/statuses", "status", status=422, message="Validation failed: nope")
+            )
 
     with pytest.raises(Unprocessable) as error:
         run_sync(config, clock, events=_Recorder(fail_third))
@@ -214,7 +228,9 @@ def test_media_order_is_the_front_matter_order_whatever_finishes_first(tmp_path,
 
 
 def test_max_duration_stops_between_posts_and_the_next_run_continues(tmp_path, clock):
-    with FakeMastodon(token=TOKEN, clock=clock) as server:  # media ready at once: only the observer moves time
+    with FakeMastodon(
+        token=TOKEN, clock=clock
+    ) as server:  # media ready at once: only the observer moves time
         check_max_duration(tmp_path, server, clock)
 
 
@@ -246,7 +262,9 @@ def test_parallel_uploads_share_the_rate_limit_and_never_collect_a_429(tmp_path,
         run_sync(config, clock, upload_workers=4)
         uploads = [r for r in server.requests if r.path == "/api/v2/media"]
     assert len(uploads) == 14  # every upload sent once: none was refused with 429 and retried
-    assert len(clock.sleeps) >= 4 and all(55 <= s <= 61 for s in clock.sleeps if s > 5)  # waited for each window
+    assert len(clock.sleeps) >= 4 and all(
+        55 <= s <= 61 for s in clock.sleeps if s > 5
+    )  # waited for each window
 
 
 def test_audio_goes_up_with_its_thumbnail_and_a_new_thumbnail_uploads_again(tmp_path, clock):

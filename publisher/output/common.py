@@ -41,7 +41,9 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
-AnyLimits = Limits | Mapping[str, Limits]  # one set for all, or each account's own (accounts on different servers)
+AnyLimits = (
+    Limits | Mapping[str, Limits]
+)  # one set for all, or each account's own (accounts on different servers)
 
 
 def limits_for(limits: AnyLimits, account: str) -> Limits:

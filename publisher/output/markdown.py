@@ -133,7 +133,11 @@ def media_table(post: DesiredStatus) -> list[str]:
 def _characters(change: Change, limits: Limits) -> str:
     if change.desired:
         return f"{character_count(change.desired, limits)}/{max_characters(change.desired, limits)}"
-    return f"{recorded_count(change.record, limits)}/{max_characters(change.record, limits)}" if change.record else ""
+    return (
+        f"{recorded_count(change.record, limits)}/{max_characters(change.record, limits)}"
+        if change.record
+        else ""
+    )
 
 
 def inline(text: str) -> str:

@@ -202,7 +202,6 @@ class FakeMastodon:
             return None
         return response.with_headers(fault.headers) if fault is not None else response
 
-
     def _notify(self, phase: str, request: RecordedRequest) -> None:
         for observer in list(self.observers):
             observer(phase, request)
