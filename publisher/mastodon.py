@@ -173,26 +173,17 @@ class MastodonClient:
             )
         return media
 
-    def upload_processed(
-        self,
-        path: pathlib.Path,
-        *,
-        mime_type: str,
-        description: str | None,
-        focus: str | None,
-        thumbnail: tuple[pathlib.Path, str] | None = None,
-    ) -> Media:
-        """Upload and wait for processing; a file the server fails to process is uploaded once more."""
+    def upload_processed(self, path: pathlib.Path, **upload: Any) -> Media:
+        """`upload_media` (same arguments), then wait for processing; a file the server fails to process is
+        uploaded once more."""
         for attempt in (1, 2):
-            media = self.upload_media(
-                path, mime_type=mime_type, description=description, focus=focus, thumbnail=thumbnail
-            )
+            media = self.upload_media(path, **upload)
             ready = media if media.processed else self._await_media(media.id)
             if ready is not None:
                 return ready
             log.warning("server failed to process %s (media %s, upload %d of 2)", path, media.id, attempt)
         raise MediaProcessingFailed(
-            f"the server could not process {path} ({mime_type}), even after a re-upload; "
+            f"the server could not process {path} ({upload.get('mime_type')}), even after a re-upload; "
             "check that the file is valid and within the server's limits",
             status=422,
             method="POST",
