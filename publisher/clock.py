@@ -8,6 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z, as Mastodon writes its times."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
 

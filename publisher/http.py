@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import requests
 
 from publisher import __version__
-from publisher.clock import Clock
+from publisher.clock import Clock, iso_utc
 from publisher.errors import (
     ApiError,
     AuthError,
@@ -30,7 +30,7 @@ from publisher.errors import (
     Unprocessable,
 )
 from publisher.multipart import MultipartBody
-from publisher.retry import RESET_MARGIN_SECONDS, RetryPolicy, call_with_retry, is_retryable, iso_utc
+from publisher.retry import RESET_MARGIN_SECONDS, RetryPolicy, call_with_retry, is_retryable
 
 log = logging.getLogger(__name__)
 

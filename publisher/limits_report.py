@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from publisher.clock import iso_utc
 from publisher.instance import MAX_AGE, AccountLimits, EffectiveLimits
 
 JSON_VERSION = 1
@@ -68,7 +69,7 @@ def _account_dict(entry: AccountLimits, now: datetime) -> dict:
         "account": entry.account,
         "instance": entry.instance,
         "source": "instance" if fetched else "defaults",
-        "fetched_at": fetched.astimezone(UTC).isoformat().replace("+00:00", "Z") if fetched else None,
+        "fetched_at": iso_utc(fetched) if fetched else None,
         "stale": bool(fetched and now - fetched > MAX_AGE),
         "overrides": list(entry.overrides),
         "limits": entry.limits.model_dump(mode="json"),

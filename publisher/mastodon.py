@@ -7,10 +7,10 @@ import pathlib
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from publisher.clock import Clock
+from publisher.clock import Clock, iso_utc
 from publisher.errors import (
     ApiError,
     MediaProcessingFailed,
@@ -21,7 +21,7 @@ from publisher.errors import (
 )
 from publisher.http import HttpClient, parse_iso8601
 from publisher.models import DesiredStatus
-from publisher.retry import is_rate_limited, is_retryable, iso_utc
+from publisher.retry import is_rate_limited, is_retryable
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def status_params(
             "hide_totals": desired.poll.hide_totals,
         }
     if scheduled_at is not None:
-        params["scheduled_at"] = iso_utc(scheduled_at.astimezone(UTC))
+        params["scheduled_at"] = iso_utc(scheduled_at)
     return params
 
 
@@ -293,7 +293,7 @@ class MastodonClient:
         return parse_scheduled(self._http.request("GET", f"/api/v1/scheduled_statuses/{scheduled_id}").body)
 
     def reschedule(self, scheduled_id: str, scheduled_at: datetime) -> ScheduledStatus:
-        body = {"scheduled_at": iso_utc(scheduled_at.astimezone(UTC))}
+        body = {"scheduled_at": iso_utc(scheduled_at)}
         return parse_scheduled(
             self._http.request("PUT", f"/api/v1/scheduled_statuses/{scheduled_id}", json=body).body
         )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from publisher.clock import iso_utc
 from publisher.errors import Problem
 from publisher.models import DesiredStatus
 from publisher.state import State, StatusRecord
@@ -192,7 +193,7 @@ def replace_reason(post: DesiredStatus, record: StatusRecord) -> str:
 
 
 def _iso_of(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else ""
+    return iso_utc(moment) if moment else ""
 
 
 def _iso(post: DesiredStatus) -> str:

@@ -11,12 +11,11 @@ import logging
 import random as random_module
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TypeVar
 
 import tenacity
 
-from publisher.clock import Clock
+from publisher.clock import Clock, iso_utc
 from publisher.errors import NetworkError, RateLimited, ServerError
 
 log = logging.getLogger(__name__)
@@ -33,10 +32,6 @@ def is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, NetworkError | RateLimited):
         return True
     return isinstance(exc, ServerError) and exc.status in RETRYABLE_SERVER_STATUSES
-
-
-def iso_utc(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 
+from publisher.clock import iso_utc
 from publisher.state import State, StatusRecord
 
 
 def _when(record: StatusRecord) -> str:
     if record.status_id is None and record.scheduled_at:
-        return "scheduled " + _iso(record.scheduled_at)
-    return _iso(record.published_at) if record.published_at else "-"
-
-
-def _iso(moment) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+        return "scheduled " + iso_utc(record.scheduled_at)
+    return iso_utc(record.published_at) if record.published_at else "-"
 
 
 def status_rows(state: State) -> list[dict]:
@@ -27,8 +24,8 @@ def status_rows(state: State) -> list[dict]:
                 "account": record.account,
                 "status_id": record.status_id,
                 "url": record.url,
-                "published_at": _iso(record.published_at) if record.published_at else None,
-                "scheduled_at": _iso(record.scheduled_at)
+                "published_at": iso_utc(record.published_at) if record.published_at else None,
+                "scheduled_at": iso_utc(record.scheduled_at)
                 if record.scheduled_id and record.scheduled_at
                 else None,
                 "content_hash": record.content_hash,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from publisher.clock import Clock
+from publisher.clock import Clock, iso_utc
 from publisher.errors import NotFound, PublishError
 from publisher.mastodon import MastodonClient, ScheduledStatus, Status, status_params
 from publisher.models import DesiredStatus, MediaSpec
@@ -362,4 +362,4 @@ def _media_attributes(item: MediaRecord) -> dict:
 
 
 def _iso(moment) -> str:
-    return moment.isoformat().replace("+00:00", "Z") if moment else "?"
+    return iso_utc(moment) if moment else "?"

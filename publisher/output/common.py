@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
+from publisher.clock import iso_utc
 from publisher.config import Limits
 from publisher.length import status_length
 from publisher.models import DesiredStatus, MediaSpec
@@ -38,7 +39,7 @@ GROUPS = tuple(ChangeKind(key) for key, _ in SUMMARY if key != "unchanged")
 
 
 def iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+    return iso_utc(moment) if moment else None
 
 
 AnyLimits = (
