@@ -232,7 +232,7 @@ def schedule_problems(plan: Plan, state: State) -> list[Problem]:
     kept = [
         (r.scheduled_at, r.source)
         for post_id, r in state.posts.items()
-        if _waiting(r) and post_id not in moving
+        if r.waiting_on_server and post_id not in moving
     ]
     planned = [
         (change.desired.publish_at, change.desired.source)
@@ -248,10 +248,6 @@ def schedule_problems(plan: Plan, state: State) -> list[Problem]:
             Problem(planned[-1][1], None, "publish_at", message, 'use schedule = "ci" in publish.toml')
         )
     return problems
-
-
-def _waiting(record: StatusRecord) -> bool:
-    return record.status_id is None and record.scheduled_id is not None and record.scheduled_at is not None
 
 
 def _per_day_problems(kept: list, planned: list) -> list[Problem]:

@@ -18,18 +18,13 @@ def due_scheduled(state: State, now: datetime) -> list[str]:
     due = [
         (record.scheduled_at, post_id)
         for post_id, record in state.posts.items()
-        if record.status_id is None
-        and record.scheduled_id
-        and record.scheduled_at
-        and record.scheduled_at <= now
+        if record.waiting_on_server and record.scheduled_at <= now
     ]
     return [post_id for _, post_id in sorted(due)]
 
 
 def scheduled_accounts(state: State) -> set[str]:
-    return {
-        record.account for record in state.posts.values() if record.status_id is None and record.scheduled_id
-    }
+    return {record.account for record in state.posts.values() if record.waiting_on_server}
 
 
 def adopt_published(

@@ -53,6 +53,11 @@ class StatusRecord(Frozen):
     scheduled_at: datetime | None = None
     recorded_at: datetime
 
+    @property
+    def waiting_on_server(self) -> bool:
+        """Scheduled on the server and not published yet: there is a scheduled id, no status id."""
+        return self.status_id is None and bool(self.scheduled_id) and self.scheduled_at is not None
+
 
 class PendingCreate(Frozen):
     """Write-ahead intent: a status is being created with this key; the outcome is not known yet."""
