@@ -150,6 +150,7 @@ class RateLimitTracker:
         self._lock = threading.Condition()
         self._limits: dict[str, tuple[int, datetime]] = {}
         self._probing: set[str] = set()
+        self._in_flight: dict[str, int] = {}
 
     def remember(self, family: str, headers: Mapping[str, str]) -> None:
         remaining = headers.get("x-ratelimit-remaining", "")
@@ -161,12 +162,18 @@ class RateLimitTracker:
             count = int(remaining)
             if known is not None and _same_window(known[1], reset_at):  # answers may arrive out of order
                 count, reset_at = min(count, known[0]), max(reset_at, known[1])
-            self._limits[family] = (count, reset_at)
+            else:
+                # A new window: requests still on the way took their slot in the old one, but may land in
+                # this one (a window can end between reserve and send). Count them here to stay under.
+                count -= self._in_flight.get(family, 1) - 1
+            self._limits[family] = (max(count, 0), reset_at)
 
     def settle(self, family: str) -> None:
         """A request of the family was answered (or failed): a waiting thread may go on."""
         with self._lock:
             self._probing.discard(family)
+            for name in {family, "requests"}:
+                self._in_flight[name] = max(self._in_flight.get(name, 0) - 1, 0)
             self._lock.notify_all()
 
     def reserve(self, family: str, now: datetime) -> datetime | None:
@@ -184,6 +191,8 @@ class RateLimitTracker:
                 return max(exhausted)
             for name, (remaining, reset_at) in current.items():
                 self._limits[name] = (remaining - 1, reset_at)
+            for name in names:
+                self._in_flight[name] = self._in_flight.get(name, 0) + 1
             return None
 
     def _probe_first(self, family: str, now: datetime) -> None:
@@ -295,11 +304,12 @@ class HttpClient:
         return response
 
     def _pace(self, family: str) -> None:
-        while (reset_at := self._limits.reserve(family, now := self._clock.now())) is not None:
-            self._wait_for_reset(family, reset_at, now)
+        while (reset_at := self._limits.reserve(family, self._clock.now())) is not None:
+            self._wait_for_reset(family, reset_at)
 
-    def _wait_for_reset(self, family: str, reset_at: datetime, now: datetime) -> None:
-        wait = (reset_at - now).total_seconds() + RESET_MARGIN_SECONDS
+    def _wait_for_reset(self, family: str, reset_at: datetime) -> None:
+        # Read the clock again: reserve() may have waited for another thread's probe to be answered.
+        wait = (reset_at - self._clock.now()).total_seconds() + RESET_MARGIN_SECONDS
         # A warning, so CI logs show why a run pauses: media uploads are 30 per 30 minutes on Mastodon.
         log.warning("rate limit %r used up: waiting %.0f s, until %s", family, wait, iso_utc(reset_at))
         self._clock.sleep(wait)

@@ -48,8 +48,11 @@ class SyncRun:
     upload_workers: int = 4
     max_duration: float | None = None  # seconds; stop between posts when the next would not finish in time
     events: list[SyncEvent] = field(default_factory=list)
-    _lock: threading.RLock = field(default_factory=threading.RLock)
-    _unsaved: bool = False
+    _state_lock: threading.Lock = field(default_factory=threading.Lock)
+    _save_lock: threading.Lock = field(default_factory=threading.Lock)
+    _event_lock: threading.Lock = field(default_factory=threading.Lock)
+    _version: int = 0  # changes made to `state`
+    _saved_version: int = 0  # how many of them the file holds
     _ahead: dict[str, list[Future]] = field(default_factory=dict)
 
     def apply(self, plan: Plan) -> State:
@@ -61,7 +64,9 @@ class SyncRun:
                 if not budget.fits_another():
                     self._emit(SyncEvent("stopped", "", detail=budget.stop_reason(len(writes) - index)))
                     break
-                self._upload_ahead(writes[index + 1 : index + 1 + budget.lookahead(LOOKAHEAD_POSTS)])
+                # This post's files first: the upload threads take work in the order it is given.
+                self._upload_ahead(writes[index : index + 1 + budget.lookahead(LOOKAHEAD_POSTS)])
+                self._save_if_unsaved()  # the last post's record, unless an intent just saved it too
                 with budget.timing():
                     self._apply_reporting(change)
         finally:
@@ -105,19 +110,24 @@ class SyncRun:
 
     def _change_state(self, change: Callable[[State], State], *, save: bool = True) -> None:
         """One change at a time (upload threads record media too); saved at once unless `save=False`."""
-        with self._lock:
+        with self._state_lock:
             self.state = change(self.state)
-            self._unsaved = not save
-            if save:
-                self.store.save(self.state)
+            self._version += 1
+        if save:
+            self._save_if_unsaved()
 
     def _save_if_unsaved(self) -> None:
-        with self._lock:
-            if self._unsaved:
-                self._change_state(lambda state: state)
+        """Write the latest state unless the file has it already. Upload threads only wait for the state
+        lock, never for the disk; a save that finds a newer one written (which holds its change) is done."""
+        with self._save_lock:
+            with self._state_lock:
+                state, version = self.state, self._version
+            if version > self._saved_version:
+                self.store.save(state)
+                self._saved_version = version
 
     def _emit(self, event: SyncEvent) -> None:
-        with self._lock:
+        with self._event_lock:
             self.events.append(event)
             self.on_event(event)
 
@@ -228,13 +238,17 @@ class SyncRun:
         return parent.status_id
 
     def _record(self, desired, result: Status | ScheduledStatus, pending: PendingCreate, media) -> None:
-        self._record_status(desired, result, pending, media)
+        # Saved before the next change is sent, in one write with the next intent when there is one; a
+        # crash in between leaves the intent, which the next run resolves by finding this status.
+        self._record_status(desired, result, pending, media, save=False)
         if isinstance(result, ScheduledStatus):
             self._emit(SyncEvent("scheduled", desired.post_id, None, f"for {_iso(result.scheduled_at)}"))
         else:
             self._emit(SyncEvent("created", desired.post_id, result.url))
 
-    def _record_status(self, desired: DesiredStatus, result, pending: PendingCreate, media) -> None:
+    def _record_status(
+        self, desired: DesiredStatus, result, pending: PendingCreate, media, *, save: bool = True
+    ) -> None:
         scheduled = isinstance(result, ScheduledStatus)
         record = StatusRecord(
             source=desired.source,
@@ -254,7 +268,7 @@ class SyncRun:
             scheduled_at=result.scheduled_at if scheduled else None,
             recorded_at=self.clock.now(),
         )
-        self._change_state(lambda state: state.with_record(desired.post_id, record))
+        self._change_state(lambda state: state.with_record(desired.post_id, record), save=save)
 
     # -- edit, move, re-create, delete ---------------------------------------------------------------
 

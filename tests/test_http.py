@@ -511,3 +511,28 @@ def test_out_of_order_answers_of_one_window_never_raise_the_budget():
     )
     assert tracker.reserve("media", now) is None  # the last slot
     assert tracker.reserve("media", now) == datetime(2026, 11, 23, 12, 30, 0, 700000, tzinfo=UTC)
+
+
+def test_requests_sent_as_a_window_ends_are_counted_in_the_next_one():
+    from publisher.http import RateLimitTracker
+
+    tracker = RateLimitTracker()
+    before_reset = datetime(2026, 11, 23, 12, 29, 59, tzinfo=UTC)
+    tracker.remember(
+        "media", {"x-ratelimit-remaining": "3", "x-ratelimit-reset": "2026-11-23T12:30:00.000000Z"}
+    )
+    for _ in range(3):  # three uploads take the old window's last slots, then it ends before they land
+        assert tracker.reserve("media", before_reset) is None
+    after_reset = datetime(2026, 11, 23, 12, 30, 1, tzinfo=UTC)
+    assert tracker.reserve("media", after_reset) is None  # probes the new window
+    # The probe lands first and the server counted only it; the other three may still land here.
+    tracker.remember(
+        "media", {"x-ratelimit-remaining": "29", "x-ratelimit-reset": "2026-11-23T13:00:00.000000Z"}
+    )
+    for _ in range(4):
+        tracker.settle("media")
+    tracker.remember(  # a late answer in the same window never raises the budget again
+        "media", {"x-ratelimit-remaining": "28", "x-ratelimit-reset": "2026-11-23T13:00:00.000000Z"}
+    )
+    granted = [tracker.reserve("media", after_reset) for _ in range(27)]
+    assert granted[:26] == [None] * 26 and granted[26] == datetime(2026, 11, 23, 13, 0, tzinfo=UTC)

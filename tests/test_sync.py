@@ -217,6 +217,19 @@ def test_next_posts_media_upload_while_a_status_is_created(tmp_path, server, clo
     assert seen_during_first_create == [True]
 
 
+def test_each_posts_files_upload_before_the_files_of_the_posts_after_it(tmp_path, server, clock):
+    """The upload threads take work in order: the post about to be created is never behind the lookahead."""
+    config = example_repo(tmp_path, server.url)
+    for name in ("a", "b", "c"):
+        images = "".join(f"  - {{path: media/sunrise.png, alt: '{name} {n}'}}\n" for n in range(4))
+        (tmp_path / f"posts/0{name}.md").write_text(f"---\nmedia:\n{images}---\nFour suns, {name}.\n")
+    run_sync(config, clock, upload_workers=4)
+    posts = [r.form["description"][0][0] for r in server.requests if r.path == "/api/v2/media"]
+    order = {name: [i for i, post in enumerate(posts) if post == name] for name in "abc"}
+    # Four threads: a file of the next post may overtake the last of this one, never two posts ahead.
+    assert posts[0] == "a" and max(order["a"]) < min(order["c"]) and max(order["a"]) < 5
+
+
 def test_media_order_is_the_front_matter_order_whatever_finishes_first(tmp_path, server, clock):
     server.add_fault(Fault("POST", "/api/v2/media", "slow", delay=0.3))  # the first file arrives last
     config = example_repo(tmp_path, server.url)
