@@ -101,10 +101,12 @@ def reset_from_headers(headers: Mapping[str, str], now: datetime) -> datetime | 
 
 
 def _parse_ratelimit_reset(value: str | None) -> datetime | None:
+    """When the window ends. Mastodon's windows end on a whole second, but it announces that second plus the
+    fraction of a second of the request's own time (now + period - now.to_i % period): up to a second late."""
     if not value:
         return None
     try:
-        return parse_iso8601(value)
+        return parse_iso8601(value).replace(microsecond=0)
     except ValueError:
         return None
 
@@ -135,11 +137,6 @@ def server_message(response: Response) -> str:
     return json_module.dumps(body)[:200]
 
 
-def _same_window(first: datetime, second: datetime) -> bool:
-    """Mastodon announces the window's end plus the fraction of a second of each request's own time."""
-    return abs((first - second).total_seconds()) < 1.0
-
-
 class RateLimitTracker:
     """What is left of each endpoint family's budget (X-RateLimit-Remaining/Reset), so we wait instead of
     collecting 429s. Upload threads share it: each request takes its slot before it is sent."""
@@ -160,8 +157,8 @@ class RateLimitTracker:
         with self._lock:
             known = self._limits.get(family)
             count = int(remaining)
-            if known is not None and _same_window(known[1], reset_at):  # answers may arrive out of order
-                count, reset_at = min(count, known[0]), max(reset_at, known[1])
+            if known is not None and known[1] == reset_at:  # answers of one window may arrive out of order
+                count = min(count, known[0])
             else:
                 # A new window: requests still on the way took their slot in the old one, but may land in
                 # this one (a window can end between reserve and send). Count them here to stay under.
