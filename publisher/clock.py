@@ -13,6 +13,12 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def parse_iso8601(value: str) -> datetime:
+    """An aware UTC datetime from ISO 8601 as Mastodon writes it ('Z', optional microseconds)."""
+    moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
 

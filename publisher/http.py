@@ -8,11 +8,8 @@ from __future__ import annotations
 import json as json_module
 import logging
 import re
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +27,7 @@ from publisher.errors import (
     Unprocessable,
 )
 from publisher.multipart import MultipartBody
+from publisher.ratelimits import PacingWait, RateLimitTracker, UsedUp, rate_limit_family, reset_from_headers
 from publisher.retry import RESET_MARGIN_SECONDS, RetryPolicy, call_with_retry, is_retryable
 
 log = logging.getLogger(__name__)
@@ -44,8 +42,6 @@ STATUS_ERRORS: Mapping[int, type[ApiError]] = {
     404: NotFound,
     422: Unprocessable,
 }
-MEDIA_UPLOAD_PATH = re.compile(r"^/api/v\d+/media/?$")
-STATUS_PATH = re.compile(r"^/api/v1/statuses(/[^/]+)?/?$")
 HTML_TITLE = re.compile(r"<title>\s*([^<]{1,80}?)\s*</title>", re.IGNORECASE)
 
 
@@ -76,53 +72,6 @@ class SecretFilter(logging.Filter):
         return True
 
 
-def parse_iso8601(value: str) -> datetime:
-    """An aware UTC datetime from ISO 8601 as Mastodon writes it ('Z', optional microseconds)."""
-    moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def rate_limit_family(method: str, path: str) -> str:
-    """The server-side limit a request counts against (Mastodon's rack-attack / RateLimiter families)."""
-    if method == "POST" and MEDIA_UPLOAD_PATH.match(path):
-        return "media"
-    if STATUS_PATH.match(path) and method in ("POST", "PUT"):
-        return "statuses"
-    if STATUS_PATH.match(path) and method == "DELETE":
-        return "deletes"
-    return "requests"
-
-
-def reset_from_headers(headers: Mapping[str, str], now: datetime) -> datetime | None:
-    """When a limit resets: Retry-After (seconds or HTTP-date) if given, else X-RateLimit-Reset."""
-    # Retry-After is the instruction for this very answer; X-RateLimit-Reset may describe another window.
-    retry_after = _parse_retry_after(headers, now)
-    return retry_after or _parse_ratelimit_reset(headers.get("x-ratelimit-reset"))
-
-
-def _parse_ratelimit_reset(value: str | None) -> datetime | None:
-    """When the window ends. Mastodon's windows end on a whole second, but it announces that second plus the
-    fraction of a second of the request's own time (now + period - now.to_i % period): up to a second late."""
-    if not value:
-        return None
-    try:
-        return parse_iso8601(value).replace(microsecond=0)
-    except ValueError:
-        return None
-
-
-def _parse_retry_after(headers: Mapping[str, str], now: datetime) -> datetime | None:
-    value = (headers.get("retry-after") or "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return now + timedelta(seconds=int(value))
-    try:
-        return parsedate_to_datetime(value).astimezone(UTC)
-    except (TypeError, ValueError):
-        return None
-
-
 def server_message(response: Response) -> str:
     """The server's own words, or a description of a body that has none (proxy HTML, empty)."""
     body = response.body
@@ -135,77 +84,6 @@ def server_message(response: Response) -> str:
         title = HTML_TITLE.search(response.text)
         return "non-JSON body from a proxy" + (f" ({title.group(1)})" if title else "")
     return json_module.dumps(body)[:200]
-
-
-class RateLimitTracker:
-    """What is left of each endpoint family's budget (X-RateLimit-Remaining/Reset), so we wait instead of
-    collecting 429s. Upload threads share it: each request takes its slot before it is sent."""
-
-    PROBE_WAIT = 10.0  # real seconds to wait for the probe's answer before probing too
-
-    def __init__(self) -> None:
-        self._lock = threading.Condition()
-        self._limits: dict[str, tuple[int, datetime]] = {}
-        self._probing: set[str] = set()
-        self._in_flight: dict[str, int] = {}
-
-    def remember(self, family: str, headers: Mapping[str, str]) -> None:
-        remaining = headers.get("x-ratelimit-remaining", "")
-        reset_at = _parse_ratelimit_reset(headers.get("x-ratelimit-reset"))
-        if not remaining.strip().isdigit() or reset_at is None:
-            return
-        with self._lock:
-            known = self._limits.get(family)
-            count = int(remaining)
-            if known is not None and known[1] == reset_at:  # answers of one window may arrive out of order
-                count = min(count, known[0])
-            else:
-                # A new window: requests still on the way took their slot in the old one, but may land in
-                # this one (a window can end between reserve and send). Count them here to stay under.
-                count -= self._in_flight.get(family, 1) - 1
-            self._limits[family] = (max(count, 0), reset_at)
-
-    def settle(self, family: str) -> None:
-        """A request of the family was answered (or failed): a waiting thread may go on."""
-        with self._lock:
-            self._probing.discard(family)
-            for name in {family, "requests"}:
-                self._in_flight[name] = max(self._in_flight.get(name, 0) - 1, 0)
-            self._lock.notify_all()
-
-    def reserve(self, family: str, now: datetime) -> datetime | None:
-        """Take one request from the budgets we know; or the reset to wait for when one has nothing left."""
-        names = {family, "requests"}
-        with self._lock:
-            self._probe_first(family, now)
-            current = {
-                name: self._limits[name]
-                for name in names
-                if name in self._limits and self._limits[name][1] > now
-            }
-            exhausted = [reset_at for remaining, reset_at in current.values() if remaining <= 0]
-            if exhausted:
-                return max(exhausted)
-            for name, (remaining, reset_at) in current.items():
-                self._limits[name] = (remaining - 1, reset_at)
-            for name in names:
-                self._in_flight[name] = self._in_flight.get(name, 0) + 1
-            return None
-
-    def _probe_first(self, family: str, now: datetime) -> None:
-        """In a window whose budget we do not know yet, one request goes first and learns it;
-        parallel uploads wait for its answer instead of all spending the budget blind."""
-        if self._known(family, now):
-            return
-        if family in self._probing:
-            self._lock.wait_for(lambda: family not in self._probing, timeout=self.PROBE_WAIT)
-            if self._known(family, now):
-                return
-        self._probing.add(family)
-
-    def _known(self, family: str, now: datetime) -> bool:
-        known = self._limits.get(family)
-        return known is not None and known[1] > now
 
 
 class HttpClient:
@@ -230,6 +108,7 @@ class HttpClient:
         self._retry = retry or RetryPolicy()
         self._user_agent = user_agent
         self._limits = RateLimitTracker()
+        self.on_pacing_wait: Callable[[PacingWait], None] | None = None  # told before each pacing wait
 
     def __repr__(self) -> str:
         token = REDACTED if self._token else None
@@ -301,14 +180,18 @@ class HttpClient:
         return response
 
     def _pace(self, family: str) -> None:
-        while (reset_at := self._limits.reserve(family, self._clock.now())) is not None:
-            self._wait_for_reset(family, reset_at)
+        while (used_up := self._limits.reserve(family, self._clock.now())) is not None:
+            self._wait_for_reset(used_up)
 
-    def _wait_for_reset(self, family: str, reset_at: datetime) -> None:
+    def _wait_for_reset(self, used_up: UsedUp) -> None:
         # Read the clock again: reserve() may have waited for another thread's probe to be answered.
-        wait = (reset_at - self._clock.now()).total_seconds() + RESET_MARGIN_SECONDS
-        # A warning, so CI logs show why a run pauses: media uploads are 30 per 30 minutes on Mastodon.
-        log.warning("rate limit %r used up: waiting %.0f s, until %s", family, wait, iso_utc(reset_at))
+        wait = (used_up.reset_at - self._clock.now()).total_seconds() + RESET_MARGIN_SECONDS
+        until, family = iso_utc(used_up.reset_at), used_up.family
+        # Without a listener, a warning, so CI logs show why a run pauses (media: 30 per 30 min on Mastodon).
+        level = logging.INFO if self.on_pacing_wait else logging.WARNING
+        log.log(level, "rate limit %r used up: waiting %.0f s, until %s", family, wait, until)
+        if self.on_pacing_wait:
+            self.on_pacing_wait(PacingWait(family, wait, used_up.reset_at, self._limits.rate_limit(family)))
         self._clock.sleep(wait)
 
     def _transport(

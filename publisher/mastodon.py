@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from publisher.clock import Clock, iso_utc
+from publisher.clock import Clock, iso_utc, parse_iso8601
 from publisher.errors import (
     ApiError,
     MediaProcessingFailed,
@@ -19,8 +19,9 @@ from publisher.errors import (
     ServerError,
     Unprocessable,
 )
-from publisher.http import HttpClient, parse_iso8601
+from publisher.http import HttpClient
 from publisher.models import DesiredStatus
+from publisher.ratelimits import PacingWait
 from publisher.retry import is_rate_limited, is_retryable
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,10 @@ class MastodonClient:
         self._processing_deadline = processing_deadline
         self._not_ready_retries = not_ready_retries
         self._uncertain_retries = uncertain_retries
+
+    def watch_pacing(self, listener: Callable[[PacingWait], None]) -> None:
+        """Call `listener` before each wait for a rate-limit window; if it raises, the request is not sent."""
+        self._http.on_pacing_wait = listener
 
     # -- media -------------------------------------------------------------------------------------
 

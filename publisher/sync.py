@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -15,7 +14,9 @@ from publisher.clock import Clock, iso_utc
 from publisher.errors import NotFound, PublishError
 from publisher.mastodon import MastodonClient, ScheduledStatus, Status, status_params
 from publisher.models import DesiredStatus, MediaSpec
+from publisher.pacing import Budget, duration, expected_waits, finish_estimate, requests_by_family
 from publisher.plan import Change, ChangeKind, Plan, idempotency_key
+from publisher.ratelimits import FAMILY_NOUNS, PacingWait
 from publisher.reconcile import Wanted, find_existing
 from publisher.state import MediaRecord, PendingCreate, State, StateStore, StatusRecord
 from publisher.uploads import MediaUploader, UploadPool, matching_attached, matching_unattached, results
@@ -25,6 +26,19 @@ log = logging.getLogger(__name__)
 # How many posts ahead media start uploading while the current status is created. Their write-ahead
 # intents are saved first, so an interrupted run finds and reuses what went up, never attaches it twice.
 LOOKAHEAD_POSTS = 4
+# The rate-limit budgets each finished step has spent (for the estimate shown while waiting for a window).
+SPENDS = {
+    "uploaded": ("media", "requests"),
+    "created": ("statuses", "requests"),
+    "scheduled": ("statuses", "requests"),
+    "edited": ("statuses", "requests"),
+    "deleted": ("deletes", "requests"),
+    "rescheduled": ("requests",),
+}
+
+
+class OutOfTime(Exception):
+    """A rate-limit window opens after --max-duration: stop between posts instead of waiting for it."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,8 @@ class SyncRun:
     _state_lock: threading.Lock = field(default_factory=threading.Lock)
     _save_lock: threading.Lock = field(default_factory=threading.Lock)
     _event_lock: threading.Lock = field(default_factory=threading.Lock)
+    _waits_announced: set = field(default_factory=set)
+    _left: dict[str, int] = field(default_factory=dict)  # rate-limited requests still to send, per family
     _version: int = 0  # changes made to `state`
     _saved_version: int = 0  # how many of them the file holds
     _ahead: dict[str, list[Future]] = field(default_factory=dict)
@@ -58,21 +74,48 @@ class SyncRun:
     def apply(self, plan: Plan) -> State:
         writes = plan.writes
         self._pool = UploadPool(self.upload_workers)
-        budget = Budget(self.clock, self.max_duration)
+        self._budget = budget = Budget(self.clock, self.max_duration)
+        self._left = requests_by_family(writes)
+        for client in self.clients.values():
+            client.watch_pacing(self._before_pacing_wait)
+        for wait in expected_waits(plan):
+            self._emit(SyncEvent("pacing", "", detail=wait.describe()))
         try:
-            for index, change in enumerate(writes):
-                if not budget.fits_another():
-                    self._emit(SyncEvent("stopped", "", detail=budget.stop_reason(len(writes) - index)))
+            for index in range(len(writes)):
+                try:
+                    self._apply_in_time(writes, index)
+                except OutOfTime as late:
+                    self._emit(SyncEvent("stopped", "", detail=budget.stop_reason(len(writes) - index, late)))
                     break
-                # This post's files first: the upload threads take work in the order it is given.
-                self._upload_ahead(writes[index : index + 1 + budget.lookahead(LOOKAHEAD_POSTS)])
-                self._save_if_unsaved()  # the last post's record, unless an intent just saved it too
-                with budget.timing():
-                    self._apply_reporting(change)
         finally:
             self._pool.close()
             self._save_if_unsaved()
         return self.state
+
+    def _apply_in_time(self, writes: tuple[Change, ...], index: int) -> None:
+        if not self._budget.fits_another():
+            raise OutOfTime()
+        # This post's files first: the upload threads take work in the order it is given.
+        self._upload_ahead(writes[index : index + 1 + self._budget.lookahead(LOOKAHEAD_POSTS)])
+        self._save_if_unsaved()  # the last post's record, unless an intent just saved it too
+        with self._budget.timing():
+            self._apply_reporting(writes[index])
+
+    def _before_pacing_wait(self, wait: PacingWait) -> None:
+        """A client is about to wait for a rate-limit window: say so (once), or stop if that is too late."""
+        if self._budget.ends_before(wait.until):
+            raise OutOfTime(f"the {wait.family} rate limit allows more at {iso_utc(wait.until)}")
+        with self._event_lock:
+            if (wait.family, wait.until) in self._waits_announced:
+                return
+            self._waits_announced.add((wait.family, wait.until))
+            left = max(self._left.get(wait.family, 0), 1)
+        last = finish_estimate(left, wait.until, wait.rate_limit)
+        detail = (
+            f"{FAMILY_NOUNS[wait.family]} limit reached: waiting {duration(wait.seconds)} until "
+            f"{iso_utc(wait.until)}; {left} left, the last about {iso_utc(last)}"
+        )
+        self._emit(SyncEvent("waiting", "", detail=detail))
 
     def _apply_reporting(self, change: Change) -> None:
         try:
@@ -128,6 +171,8 @@ class SyncRun:
 
     def _emit(self, event: SyncEvent) -> None:
         with self._event_lock:
+            for family in SPENDS.get(event.action, ()):
+                self._left[family] = self._left.get(family, 0) - 1
             self.events.append(event)
             self.on_event(event)
 
@@ -331,41 +376,6 @@ class SyncRun:
             log.info("%s: already gone from the server", post_id)
         self._change_state(lambda state: state.without(post_id))
         self._emit(SyncEvent("deleted", post_id, record.url))
-
-
-class Budget:
-    """`--max-duration`: stop between posts, before one that would not end in time; the next run goes on."""
-
-    def __init__(self, clock: Clock, seconds: float | None):
-        self.clock = clock
-        self.seconds = seconds
-        self.started = clock.now()
-        self.durations: list[float] = []
-
-    def elapsed(self) -> float:
-        return (self.clock.now() - self.started).total_seconds()
-
-    def estimate(self) -> float:
-        """The slowest of the last few posts: pessimistic, since a late stop costs more than an early one."""
-        return max(self.durations[-5:], default=0.0)
-
-    def fits_another(self) -> bool:
-        return self.seconds is None or self.elapsed() + self.estimate() <= self.seconds
-
-    def lookahead(self, most: int) -> int:
-        if self.seconds is None or not self.estimate():
-            return most
-        return max(0, min(most, int((self.seconds - self.elapsed()) / self.estimate()) - 1))
-
-    def stop_reason(self, left: int) -> str:
-        done = f"--max-duration {self.seconds:g} s reached after {self.elapsed():.0f} s"
-        return f"{done}; {left} change(s) left for the next run"
-
-    @contextmanager
-    def timing(self) -> Iterator[None]:
-        start = self.elapsed()
-        yield
-        self.durations.append(self.elapsed() - start)
 
 
 def _media_attributes(item: MediaRecord) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from typer.testing import CliRunner
 
@@ -296,3 +298,46 @@ def test_audio_goes_up_with_its_thumbnail_and_a_new_thumbnail_uploads_again(tmp_
         run_sync(config, clock)
         uploads = [r for r in server.requests if r.path == "/api/v2/media" and "song" in r.files["file"][0]]
         assert len(uploads) == 2 and [r.method for r in server.writes()][-1] == "PUT"
+
+
+def _nine_posts_of_four_images(tmp_path):
+    for index in range(9):
+        images = "".join(f"  - {{path: media/sunrise.png, alt: 'Sun {index}.{n}'}}\n" for n in range(4))
+        (tmp_path / f"posts/sun{index}.md").write_text(f"---\nmedia:\n{images}---\nFour suns, {index}.\n")
+
+
+def test_a_batch_over_the_media_limit_says_what_it_waits_for_and_until_when(tmp_path, clock):
+    with FakeMastodon(token=TOKEN, clock=clock) as server:  # Mastodon's 30 uploads per 30 minutes
+        config = example_repo(tmp_path, server.url)
+        _nine_posts_of_four_images(tmp_path)
+        events = []
+        run_sync(config, clock, events=events)
+        uploads = [r for r in server.requests if r.path == "/api/v2/media"]
+    assert len(uploads) == 38  # 36 + the examples' 2, each sent once: no 429
+    (pacing,) = [e.detail for e in events if e.action == "pacing"]
+    assert pacing == "38 media uploads at 30 per 30 min: sync waits at least 30 min"
+    (waiting,) = [e.detail for e in events if e.action == "waiting"]  # once, though four threads wait
+    assert re.fullmatch(
+        r"media uploads limit reached: waiting 30 min until 2026-11-23T12:30:00Z; "
+        r"\d+ left, the last about 2026-11-23T12:30:00Z",
+        waiting,
+    )
+    assert len(server.statuses) == 13 and len(server.scheduled) == 1  # the examples and the nine
+
+
+def test_max_duration_stops_instead_of_waiting_for_a_window_that_opens_too_late(tmp_path, clock):
+    with FakeMastodon(token=TOKEN, clock=clock) as server:
+        config = example_repo(tmp_path, server.url)
+        _nine_posts_of_four_images(tmp_path)
+        events = []
+        run_sync(config, clock, events=events, max_duration=600)
+        (stop,) = [e.detail for e in events if e.action == "stopped"]
+        assert "the media rate limit allows more at 2026-11-23T12:30:00Z" in stop
+        assert not [seconds for seconds in clock.sleeps if seconds > 60]  # never waited for the window
+        published = {status["id"] for status in server.statuses.values()}
+        recorded = {post["status_id"] for post in read_state(config)["posts"].values() if "status_id" in post}
+        assert published == recorded and len(published) >= 6
+        clock.advance(1800)  # the next CI run, in the next window
+        run_sync(config, clock)
+        sent = sorted(status["text"] for status in server.statuses.values())
+    assert len(sent) == len(set(sent)) == 13 and len(server.scheduled) == 1  # every post once

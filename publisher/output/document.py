@@ -6,6 +6,7 @@ import json
 
 from publisher.config import Limits
 from publisher.output.common import character_count, iso, max_characters
+from publisher.pacing import expected_waits
 from publisher.plan import Change, Plan
 
 JSON_VERSION = 1
@@ -17,8 +18,23 @@ def plan_json(plan: Plan, limits: Limits) -> str:
         "now": iso(plan.now),
         "summary": plan.counts(),
         "changes": [change_dict(change, limits) for change in plan.changes],
+        "rate_limits": rate_limits(plan),
     }
     return _dumps(document)
+
+
+def rate_limits(plan: Plan) -> list[dict]:
+    """The limits this batch needs more than one window of, with the least time it will wait."""
+    return [
+        {
+            "family": wait.family,
+            "requests": wait.requests,
+            "limit": wait.rate_limit.limit,
+            "period_seconds": wait.rate_limit.period,
+            "wait_seconds": wait.seconds,
+        }
+        for wait in expected_waits(plan)
+    ]
 
 
 def change_dict(change: Change, limits: Limits) -> dict:

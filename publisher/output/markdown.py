@@ -25,6 +25,7 @@ from publisher.output.common import (
     summary_line,
     text_diff,
 )
+from publisher.pacing import MAX_DURATION_HINT, expected_waits
 from publisher.plan import Change, ChangeKind, Plan
 
 # A stable first line, so a CI job can find and update its earlier comment instead of adding one per push.
@@ -45,6 +46,9 @@ def plan_markdown(plan: Plan, limits: Limits) -> str:
     if unchanged:
         parts += [f"{plural(unchanged, 'unchanged post')} not shown.", ""]
     parts.append(f"`{summary_line(plan)}`")
+    waits = expected_waits(plan)
+    if waits:
+        parts += ["", *(f"> ⏱ {wait.describe()}  " for wait in waits), f"> {MAX_DURATION_HINT}."]
     return "\n".join(parts) + "\n"
 
 

@@ -20,6 +20,7 @@ from publisher.output.common import (
     text_diff,
 )
 from publisher.output.terminal import Span, render_lines
+from publisher.pacing import MAX_DURATION_HINT, expected_waits
 from publisher.plan import Change, ChangeKind, Plan
 from publisher.state import StatusRecord
 
@@ -46,7 +47,15 @@ def plan_lines(plan: Plan, limits: Limits) -> list[Line]:
     if unchanged:
         lines += [line(f"= {plural(unchanged, 'unchanged post')}", "unchanged"), ()]
     lines.append(line(summary_line(plan), "heading"))
-    return lines
+    return lines + wait_lines(plan)
+
+
+def wait_lines(plan: Plan) -> list[Line]:
+    """Which rate limits the batch will wait for, and how long at least."""
+    waits = expected_waits(plan)
+    if not waits:
+        return []
+    return [(), *(line(f"⏱ {wait.describe()}", "update") for wait in waits), line(MAX_DURATION_HINT, "dim")]
 
 
 def change_lines(change: Change, limits: Limits) -> list[Line]:
@@ -118,6 +127,8 @@ def diff_style(row: str) -> str:
 
 
 def sync_event_line(event) -> str:
+    if not event.post_id:  # about the whole run: stopped, pacing, waiting
+        return f"{event.action}: {event.detail}"
     target = f" -> {event.url}" if event.url else ""
     detail = f" ({event.detail})" if event.detail else ""
     return f"{event.action} {event.post_id}{target}{detail}"

@@ -1,0 +1,179 @@
+"""Rate limits: which budget a request spends, what is left of each (X-RateLimit-*), and Mastodon's defaults.
+
+No HTTP here: the client (http.py) asks the tracker before each request and tells it each answer's headers."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+from publisher.clock import parse_iso8601
+
+MEDIA_UPLOAD_PATH = re.compile(r"^/api/v\d+/media/?$")
+STATUS_PATH = re.compile(r"^/api/v1/statuses(/[^/]+)?/?$")
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    limit: int  # requests per window
+    period: float  # seconds; windows are aligned to multiples of it
+
+
+# config/initializers/rack_attack.rb and app/lib/rate_limiter.rb. Servers announce the limit
+# (X-RateLimit-Limit) but not the period, so the period always comes from here.
+MASTODON_RATE_LIMITS = {
+    "media": RateLimit(30, 1800),  # POST /api/v1/media and /api/v2/media
+    "statuses": RateLimit(300, 10_800),  # POST and PUT /api/v1/statuses
+    "deletes": RateLimit(30, 1800),  # DELETE /api/v1/statuses/:id
+    "requests": RateLimit(300, 300),  # every authenticated request
+}
+FAMILY_NOUNS = {
+    "media": "media uploads",
+    "statuses": "status creates and edits",
+    "deletes": "deletes",
+    "requests": "requests",
+}
+
+
+def rate_limit_family(method: str, path: str) -> str:
+    """The server-side limit a request counts against (Mastodon's rack-attack / RateLimiter families)."""
+    if method == "POST" and MEDIA_UPLOAD_PATH.match(path):
+        return "media"
+    if STATUS_PATH.match(path) and method in ("POST", "PUT"):
+        return "statuses"
+    if STATUS_PATH.match(path) and method == "DELETE":
+        return "deletes"
+    return "requests"
+
+
+def reset_from_headers(headers: Mapping[str, str], now: datetime) -> datetime | None:
+    """When a limit resets: Retry-After (seconds or HTTP-date) if given, else X-RateLimit-Reset."""
+    # Retry-After is the instruction for this very answer; X-RateLimit-Reset may describe another window.
+    retry_after = _parse_retry_after(headers, now)
+    return retry_after or _parse_ratelimit_reset(headers.get("x-ratelimit-reset"))
+
+
+def _parse_ratelimit_reset(value: str | None) -> datetime | None:
+    """When the window ends. Mastodon's windows end on a whole second, but it announces that second plus the
+    fraction of a second of the request's own time (now + period - now.to_i % period): up to a second late."""
+    if not value:
+        return None
+    try:
+        return parse_iso8601(value).replace(microsecond=0)
+    except ValueError:
+        return None
+
+
+def _parse_retry_after(headers: Mapping[str, str], now: datetime) -> datetime | None:
+    value = (headers.get("retry-after") or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return now + timedelta(seconds=int(value))
+    try:
+        return parsedate_to_datetime(value).astimezone(UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class PacingWait:
+    """The client is about to wait `seconds` for a family's window to end, rather than be refused."""
+
+    family: str
+    seconds: float
+    until: datetime
+    rate_limit: RateLimit
+
+
+@dataclass(frozen=True)
+class UsedUp:
+    """A budget with nothing left until `reset_at`."""
+
+    family: str
+    reset_at: datetime
+
+
+class RateLimitTracker:
+    """What is left of each endpoint family's budget (X-RateLimit-Remaining/Reset), so we wait instead of
+    collecting 429s. Upload threads share it: each request takes its slot before it is sent."""
+
+    PROBE_WAIT = 10.0  # real seconds to wait for the probe's answer before probing too
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._limits: dict[str, tuple[int, datetime]] = {}
+        self._announced: dict[str, int] = {}  # X-RateLimit-Limit
+        self._probing: set[str] = set()
+        self._in_flight: dict[str, int] = {}
+
+    def rate_limit(self, family: str) -> RateLimit:
+        """The family's limit as the server announced it, over Mastodon's period for it."""
+        default = MASTODON_RATE_LIMITS.get(family, MASTODON_RATE_LIMITS["requests"])
+        with self._lock:
+            return RateLimit(self._announced.get(family, default.limit), default.period)
+
+    def remember(self, family: str, headers: Mapping[str, str]) -> None:
+        remaining = headers.get("x-ratelimit-remaining", "")
+        reset_at = _parse_ratelimit_reset(headers.get("x-ratelimit-reset"))
+        if not remaining.strip().isdigit() or reset_at is None:
+            return
+        with self._lock:
+            limit = headers.get("x-ratelimit-limit", "").strip()
+            if limit.isdigit():
+                self._announced[family] = int(limit)
+            known = self._limits.get(family)
+            count = int(remaining)
+            if known is not None and known[1] == reset_at:  # answers of one window may arrive out of order
+                count = min(count, known[0])
+            else:
+                # A new window: requests still on the way took their slot in the old one, but may land in
+                # this one (a window can end between reserve and send). Count them here to stay under.
+                count -= self._in_flight.get(family, 1) - 1
+            self._limits[family] = (max(count, 0), reset_at)
+
+    def settle(self, family: str) -> None:
+        """A request of the family was answered (or failed): a waiting thread may go on."""
+        with self._lock:
+            self._probing.discard(family)
+            for name in {family, "requests"}:
+                self._in_flight[name] = max(self._in_flight.get(name, 0) - 1, 0)
+            self._lock.notify_all()
+
+    def reserve(self, family: str, now: datetime) -> UsedUp | None:
+        """Take one request from the budgets we know; or, when one has nothing left, the reset to wait for."""
+        names = {family, "requests"}
+        with self._lock:
+            self._probe_first(family, now)
+            current = {
+                name: self._limits[name]
+                for name in names
+                if name in self._limits and self._limits[name][1] > now
+            }
+            used_up = [UsedUp(name, reset_at) for name, (left, reset_at) in current.items() if left <= 0]
+            if used_up:
+                return max(used_up, key=lambda budget: budget.reset_at)
+            for name, (remaining, reset_at) in current.items():
+                self._limits[name] = (remaining - 1, reset_at)
+            for name in names:
+                self._in_flight[name] = self._in_flight.get(name, 0) + 1
+            return None
+
+    def _probe_first(self, family: str, now: datetime) -> None:
+        """In a window whose budget we do not know yet, one request goes first and learns it;
+        parallel uploads wait for its answer instead of all spending the budget blind."""
+        if self._known(family, now):
+            return
+        if family in self._probing:
+            self._lock.wait_for(lambda: family not in self._probing, timeout=self.PROBE_WAIT)
+            if self._known(family, now):
+                return
+        self._probing.add(family)
+
+    def _known(self, family: str, now: datetime) -> bool:
+        known = self._limits.get(family)
+        return known is not None and known[1] > now

@@ -1,0 +1,111 @@
+"""What a batch costs in rate-limited requests, and how long it must wait for them (pure functions)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from publisher.config import Limits
+from publisher.output import plan_json, plan_markdown, plan_text
+from publisher.pacing import duration, expected_waits, finish_estimate, requests_by_family
+from publisher.plan import compute_plan
+from publisher.ratelimits import RateLimit
+from publisher.state import MediaRecord, State
+from tests.test_plan import NOW, media, post, record
+
+
+def images(post_id: str, count: int):
+    return tuple(
+        media(path=f"posts/{post_id}-{n}.png", sha256=f"{post_id}-{n}".ljust(64, "0")) for n in range(count)
+    )
+
+
+def batch(posts: int, per_post: int):
+    return [post(f"p{n:02d}", f"post {n}", media=images(f"p{n:02d}", per_post)) for n in range(posts)]
+
+
+def test_each_kind_of_change_spends_its_own_budgets():
+    kept = post("edited", "old", media=images("edited", 2))
+    edited = post("edited", "new text", media=(*images("edited", 2), *images("added", 1)))
+    moved = post("moved", visibility="unlisted", media=images("moved", 1))
+    gone = post("gone")
+    state = State(
+        posts={
+            "edited": record(kept, media=tuple(_attached(spec) for spec in kept.media)),
+            "moved": record(post("moved")),
+            "gone": record(gone),
+        }
+    )
+    desired = [post("new", media=images("new", 3)), edited, moved]
+    plan = compute_plan(desired, state, NOW, prune=True)
+    counts = requests_by_family(plan.writes)
+    # new: 3 files + create; edited: only the added file + edit; moved (replace): 1 file, create, delete.
+    assert counts == {"media": 5, "statuses": 3, "deletes": 2, "requests": 10}
+
+
+def _attached(spec) -> MediaRecord:
+    return MediaRecord(path=spec.path, sha256=spec.sha256, media_id=f"m-{spec.path}", alt=spec.alt)
+
+
+@pytest.mark.parametrize(
+    ("posts", "expected"),
+    [
+        (7, []),  # 28 files: one window of Mastodon's 30 per 30 minutes
+        (8, [("media", 32, 1800)]),  # 32: the last two wait for the next window
+        (16, [("media", 64, 3600)]),  # 64: three windows, so two waits
+    ],
+)
+def test_a_batch_waits_only_for_the_limits_it_exceeds(posts, expected):
+    plan = compute_plan(batch(posts, 4), State(), NOW)
+    waits = [(wait.family, wait.requests, wait.seconds) for wait in expected_waits(plan)]
+    assert waits == expected
+
+
+def test_the_plan_shows_the_wait_in_text_markdown_and_json():
+    plan = compute_plan(batch(8, 4), State(), NOW)
+    text, markdown = plan_text(plan, Limits()), plan_markdown(plan, Limits())
+    expected = "32 media uploads at 30 per 30 min: sync waits at least 30 min"
+    assert f"⏱ {expected}" in text and "--max-duration" in text
+    assert f"> ⏱ {expected}" in markdown
+    (entry,) = json.loads(plan_json(plan, Limits()))["rate_limits"]
+    assert entry == {
+        "family": "media",
+        "requests": 32,
+        "limit": 30,
+        "period_seconds": 1800,
+        "wait_seconds": 1800,
+    }
+
+
+def test_a_plan_within_the_limits_says_nothing_about_them():
+    plan = compute_plan(batch(2, 4), State(), NOW)
+    assert "⏱" not in plan_text(plan, Limits()) and json.loads(plan_json(plan, Limits()))["rate_limits"] == []
+
+
+@pytest.mark.parametrize(
+    ("left", "expected"),
+    [(1, "12:30:00"), (30, "12:30:00"), (31, "13:00:00"), (61, "13:30:00")],
+)
+def test_finish_estimate_counts_whole_windows_from_the_next_one(left, expected):
+    opens = datetime(2026, 11, 23, 12, 30, tzinfo=UTC)
+    assert finish_estimate(left, opens, RateLimit(30, 1800)).strftime("%H:%M:%S") == expected
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [
+        (0, "0 s"),
+        (0.2, "1 s"),
+        (59, "59 s"),
+        (60, "1 min"),
+        (61, "1 min"),
+        (90, "2 min"),
+        (1800.25, "30 min"),
+        (3600, "1 h"),
+        (7500, "2 h 5 min"),
+    ],
+)
+def test_duration_in_words(seconds, expected):
+    assert duration(seconds) == expected
