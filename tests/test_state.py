@@ -99,3 +99,25 @@ def test_state_updates_are_immutable():
     assert after.posts == {"a": record} and after.pending == {}
     assert after.without("a") == State()
     assert serialize(after) != serialize(state)
+
+
+def test_repeated_saves_write_exactly_what_serialize_writes(tmp_path):
+    """A sync saves after every change and re-encodes only changed records; the bytes never differ."""
+    path = tmp_path / "publish.state.json"
+    store = StateStore(path)
+    state = sample_state()
+    edited = state.posts["a"].model_copy(update={"text": 'line\nbreak "quoted" \\ \u2028 tab\t'})
+    intent = PendingCreate(content_hash="sha256:1", idempotency_key="publish-1", started_at=NOW, media_count=3)
+    steps = [
+        lambda s: s,
+        lambda s: s.with_record("a", edited),  # same key, another record
+        lambda s: s.with_pending("ü-new", intent),  # a key that sorts last and needs no escaping
+        lambda s: s.with_record("ü-new", edited),  # the intent becomes a record under the same key
+        lambda s: s.without("b"),
+        lambda s: s.without("a").without("ü-new").without("c"),  # empty sections
+    ]
+    for step in steps:
+        state = step(state)
+        store.save(state)
+        assert path.read_text(encoding="utf-8") == serialize(state)
+    assert set(State.model_fields) == {"version", "posts", "pending"}  # what the fast path writes
