@@ -188,12 +188,23 @@ def limits_allow(first_upload: float, launched: float, uploads: int, settings: S
     return last_upload - launched + settings.latency
 
 
+def start_of_next_window(period: float) -> float:
+    """Sleep until a window begins, so the first upload (a second after launch) is not in the last round trip
+    of a window: the rest of it would go unused, since its budget is only learnt from an answer that arrives
+    after it ended. Against 4-second windows that costs a whole window (1.9x) for about 2% of starts; against
+    Mastodon's 30-minute windows the same tenth of a second is 0.005% of them."""
+    now = time.time()
+    start = math.floor(now / period) * period + period
+    time.sleep(start - now)
+    return time.time()
+
+
 def rate_limited_rows(settings: Settings, workdir: Path) -> list[Row]:
     posts, images = settings.limited_posts, settings.images_per_post
     limit, period = settings.media_limit
     with fake_server(settings.latency, {**GENEROUS, "media": (limit, period)}) as server:
         config = new_repo(workdir, server, lambda root: image_posts(root, posts, images))
-        launched = time.time()
+        launched = start_of_next_window(period)
         run = publish_sync(config, server, statuses=posts, media=posts * images)
         refused = server.count(429)
         allowed = limits_allow(server.first_upload_at(), launched, posts * images, settings)

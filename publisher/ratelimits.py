@@ -110,6 +110,7 @@ class RateLimitTracker:
         self._announced: dict[str, int] = {}  # X-RateLimit-Limit
         self._probing: set[str] = set()
         self._in_flight: dict[str, int] = {}
+        self._doubtful: dict[str, int] = {}  # sent in the last window, counted in this one: not answered yet
 
     def rate_limit(self, family: str) -> RateLimit:
         """The family's limit as the server announced it, over Mastodon's period for it."""
@@ -128,13 +129,23 @@ class RateLimitTracker:
                 self._announced[family] = int(limit)
             known = self._limits.get(family)
             count = int(remaining)
+            if known is not None and reset_at < known[1]:
+                self._landed_in_earlier_window(family, known)
+                return
             if known is not None and known[1] == reset_at:  # answers of one window may arrive out of order
                 count = min(count, known[0])
             else:
                 # A new window: requests still on the way took their slot in the old one, but may land in
                 # this one (a window can end between reserve and send). Count them here to stay under.
-                count -= self._in_flight.get(family, 1) - 1
+                self._doubtful[family] = self._in_flight.get(family, 1) - 1
+                count -= self._doubtful[family]
             self._limits[family] = (max(count, 0), reset_at)
+
+    def _landed_in_earlier_window(self, family: str, known: tuple[int, datetime]) -> None:
+        """A late answer from the window before: it did not spend the slot counted for it in this one."""
+        if self._doubtful.get(family, 0) > 0:
+            self._doubtful[family] -= 1
+            self._limits[family] = (known[0] + 1, known[1])
 
     def settle(self, family: str) -> None:
         """A request of the family was answered (or failed): a waiting thread may go on."""

@@ -83,3 +83,19 @@ def test_requests_sent_as_a_window_ends_are_counted_in_the_next_one():
     assert granted[:26] == [None] * 26 and granted[26] == UsedUp(
         "media", datetime(2026, 11, 23, 13, tzinfo=UTC)
     )
+
+
+def test_late_answers_from_the_window_before_give_their_slot_back():
+    tracker = RateLimitTracker()
+    first_end, second_end = datetime(2026, 11, 23, 12, 30, tzinfo=UTC), datetime(2026, 11, 23, 13, tzinfo=UTC)
+    tracker.remember("media", {"x-ratelimit-remaining": "4", "x-ratelimit-reset": "2026-11-23T12:30:00.5Z"})
+    assert [tracker.reserve("media", first_end - timedelta(seconds=1)) for _ in range(4)] == [None] * 4
+    assert tracker.reserve("media", first_end + timedelta(seconds=1)) is None  # the probe of the next window
+    tracker.remember("media", {"x-ratelimit-remaining": "7", "x-ratelimit-reset": "2026-11-23T13:00:00.1Z"})
+    tracker.settle("media")
+    for left in range(3, -1, -1):  # the four earlier uploads were counted by the window they were sent in
+        reset = "2026-11-23T12:30:00.9Z"
+        tracker.remember("media", {"x-ratelimit-remaining": str(left), "x-ratelimit-reset": reset})
+        tracker.settle("media")
+    granted = [tracker.reserve("media", first_end + timedelta(seconds=2)) for _ in range(8)]
+    assert granted == [None] * 7 + [UsedUp("media", second_end)]  # all 7 the server has left, no more
