@@ -73,8 +73,12 @@ def publish_command(*args: str) -> list[str]:
 
 
 def child_env(token: str = "") -> dict[str, str]:
-    """The environment of every child: loopback never goes through a proxy; the token when one is needed."""
+    """The environment of every child: loopback never goes through a proxy; the token when one is needed.
+
+    Bytecode is cached as on a user's machine (a sandbox may set PYTHONDONTWRITEBYTECODE, which would have
+    every run compile publish's own modules again: about 0.1 s)."""
     env = {**os.environ, "NO_PROXY": LOOPBACK, "no_proxy": LOOPBACK}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if token:
         env[TOKEN_ENV] = token
     return env

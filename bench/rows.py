@@ -18,7 +18,7 @@ class Settings:
     help_runs: int = 5
 
 
-FULL = Settings(runs=2)
+FULL = Settings(runs=3)
 QUICK = Settings(runs=1, limited_posts=4, plan_sizes=(500, 2_000), help_runs=3)
 
 
