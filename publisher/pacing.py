@@ -25,6 +25,7 @@ class ExpectedWait:
     family: str
     requests: int
     rate_limit: RateLimit
+    account: str = ""  # limits are per account (per token on Mastodon)
 
     @property
     def seconds(self) -> float:
@@ -33,9 +34,10 @@ class ExpectedWait:
 
     def describe(self) -> str:
         limit = self.rate_limit
+        whose = f" for account {self.account}" if self.account else ""
         return (
-            f"{self.requests} {FAMILY_NOUNS[self.family]} at {limit.limit} per {duration(limit.period)}: "
-            f"sync waits at least {duration(self.seconds)}"
+            f"{self.requests} {FAMILY_NOUNS[self.family]}{whose} at {limit.limit} per "
+            f"{duration(limit.period)}: sync waits at least {duration(self.seconds)}"
         )
 
 
@@ -63,12 +65,21 @@ def _uploads(change: Change) -> int:
 def expected_waits(
     plan: Plan, limits: Mapping[str, RateLimit] = MASTODON_RATE_LIMITS
 ) -> tuple[ExpectedWait, ...]:
-    counts = requests_by_family(plan.writes)
+    """Each limit an account's share of the batch needs more than one window of (named if several)."""
+    by_account: dict[str, list[Change]] = {}
+    for change in plan.writes:
+        by_account.setdefault(_account(change), []).append(change)
+    named = len(by_account) > 1
     return tuple(
-        ExpectedWait(family, counts[family], limit)
-        for family, limit in limits.items()
-        if counts[family] > limit.limit
+        ExpectedWait(family, count, limit, account if named else "")
+        for account, changes in sorted(by_account.items())
+        for family, count in requests_by_family(tuple(changes)).items()
+        if count > (limit := limits[family]).limit
     )
+
+
+def _account(change: Change) -> str:
+    return change.desired.account if change.desired else change.record.account if change.record else ""
 
 
 def windows(requests: int, limit: RateLimit) -> int:

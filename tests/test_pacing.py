@@ -71,6 +71,7 @@ def test_the_plan_shows_the_wait_in_text_markdown_and_json():
     assert f"> ⏱ {expected}" in markdown
     (entry,) = json.loads(plan_json(plan, Limits()))["rate_limits"]
     assert entry == {
+        "account": None,  # named when the plan spans several accounts
         "family": "media",
         "requests": 32,
         "limit": 30,
@@ -109,3 +110,18 @@ def test_finish_estimate_counts_whole_windows_from_the_next_one(left, expected):
 )
 def test_duration_in_words(seconds, expected):
     assert duration(seconds) == expected
+
+
+def test_each_account_has_its_own_limits():
+    """Five posts of four files on each of two accounts: no second window; 40 files on one would need it."""
+
+    def posts(account: str, count: int):
+        return [
+            post(f"{account}-{n}", f"{account} {n}", account=account, media=images(f"{account}{n}", 4))
+            for n in range(count)
+        ]
+
+    assert expected_waits(compute_plan(posts("main", 5) + posts("second", 5), State(), NOW)) == ()
+    (wait,) = expected_waits(compute_plan(posts("main", 5) + posts("second", 9), State(), NOW))
+    assert (wait.account, wait.family, wait.requests) == ("second", "media", 36)
+    assert wait.describe().startswith("36 media uploads for account second at 30 per 30 min")

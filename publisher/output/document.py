@@ -27,6 +27,7 @@ def rate_limits(plan: Plan) -> list[dict]:
     """The limits this batch needs more than one window of, with the least time it will wait."""
     return [
         {
+            "account": wait.account or None,
             "family": wait.family,
             "requests": wait.requests,
             "limit": wait.rate_limit.limit,
