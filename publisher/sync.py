@@ -69,6 +69,7 @@ class SyncRun:
     _left: dict[str, int] = field(default_factory=dict)  # rate-limited requests still to send, per family
     _version: int = 0  # changes made to `state`
     _saved_version: int = 0  # how many of them the file holds
+    _record_version: int = 0  # the change that holds the last created post's record (media may follow)
     _ahead: dict[str, list[Future]] = field(default_factory=dict)
 
     def apply(self, plan: Plan) -> State:
@@ -97,7 +98,8 @@ class SyncRun:
             raise OutOfTime()
         # This post's files first: the upload threads take work in the order it is given.
         self._upload_ahead(writes[index : index + 1 + self._budget.lookahead(LOOKAHEAD_POSTS)])
-        self._save_if_unsaved()  # the last post's record, unless an intent just saved it too
+        if self._record_version > self._saved_version:  # the last post's record, unless an intent saved it
+            self._save_if_unsaved()
         with self._budget.timing():
             self._apply_reporting(writes[index])
 
@@ -286,6 +288,7 @@ class SyncRun:
         # Saved before the next change is sent, in one write with the next intent when there is one; a
         # crash in between leaves the intent, which the next run resolves by finding this status.
         self._record_status(desired, result, pending, media, save=False)
+        self._record_version = self._version
         if isinstance(result, ScheduledStatus):
             self._emit(SyncEvent("scheduled", desired.post_id, None, f"for {_iso(result.scheduled_at)}"))
         else:
