@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import stringprep
+import threading
 from collections.abc import Iterator
 
 import grapheme
@@ -145,8 +146,21 @@ def _path_pattern() -> str:
     return rf"(?:/{segment}*)?"
 
 
-@functools.cache  # compiling the TLD alternation takes ~0.1 s: only pay it when counting
+_URL_PATTERN_LOCK = threading.Lock()
+
+
+def compile_url_pattern_in_background() -> None:
+    """Start compiling the URL pattern (about 0.1 s of CPU) on a thread, to overlap a wait on the network."""
+    threading.Thread(target=_url_pattern, name="url-pattern", daemon=True).start()
+
+
 def _url_pattern() -> regex.Pattern[str]:
+    with _URL_PATTERN_LOCK:  # compiled once, also when a background thread is on it
+        return _compiled_url_pattern()
+
+
+@functools.cache  # compiling the TLD alternation takes ~0.1 s: only pay it when counting
+def _compiled_url_pattern() -> regex.Pattern[str]:
     preceding = rf"(?:[^A-Z0-9@＠$#＃{_INVALID}]|[{_DIRECTIONAL}]|^)"
     scheme = r"(?:https?|dat|dweb|ipfs|ipns|ssb|gopher|gemini)://"
     query = rf"\?[a-z0-9!?*'();:&=+$/%#\[\]\-_.,~|@^{_UCSCHARS}]*[a-z0-9_&=#/\-{_UCSCHARS}]"

@@ -13,6 +13,7 @@ from publisher.config import Config, load_config
 from publisher.desired import DesiredBuilder, Draft
 from publisher.errors import InvalidInput, Problem
 from publisher.instance import EffectiveLimits, InstanceCache, effective_limits
+from publisher.length import compile_url_pattern_in_background
 from publisher.models import DesiredStatus
 from publisher.posts import Post, parse_post, post_files, read_bytes
 from publisher.render_cache import RenderCache
@@ -89,6 +90,8 @@ def _build_all(
 ) -> tuple[EffectiveLimits, list[DesiredStatus]]:
     """Apply each account's limits to the rendered posts; a split post becomes several statuses."""
     if refresh_limits is not None and not problems and not any(draft.problems for draft in drafted):
+        if any(_counts_urls(draft) for draft in drafted):
+            compile_url_pattern_in_background()  # while the limits are read from the server
         refresh_limits(config)
     limits = effective_limits(config, InstanceCache.for_config(config))
     by_account = limits.by_account()
@@ -99,6 +102,11 @@ def _build_all(
         cache.keep(draft.post, draft, account_limits)
     built = [result for result in fitted if _keep(result, problems)]
     return limits, thread_replies([status for statuses in built for status in statuses])
+
+
+def _counts_urls(draft: Draft) -> bool:
+    """Whether fitting it will count a URL (not recalled with its lengths from the render cache)."""
+    return not draft.lengths and any("://" in text for text in (draft.status.text, *draft.more_texts))
 
 
 def _parse_all(
