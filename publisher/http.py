@@ -86,6 +86,17 @@ def server_message(response: Response) -> str:
     return json_module.dumps(body)[:200]
 
 
+class _HeadersOnly(requests.auth.AuthBase):
+    """The Authorization header is ours. Without an auth object, requests reads ~/.netrc on every request
+    and, if it names the instance, replaces the bearer token with that login."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+HEADERS_ONLY = _HeadersOnly()
+
+
 class HttpClient:
     """A keep-alive session against one server, with the token held back from every output."""
 
@@ -202,6 +213,7 @@ class HttpClient:
                 method,
                 self.base_url + path,
                 headers=headers,
+                auth=HEADERS_ONLY,
                 timeout=self._timeout,
                 allow_redirects=False,
                 **options,

@@ -459,3 +459,15 @@ def test_retry_can_be_turned_off_for_one_call(clock):
     raised(ServerError, lambda: call_with_retry(flaky, policy=RetryPolicy(), clock=clock, enabled=False))
 
     assert flaky.calls == 1
+
+
+def test_a_netrc_login_for_the_instance_never_replaces_the_token(http, server, tmp_path, monkeypatch):
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password secret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    http.request("GET", "/api/v1/accounts/verify_credentials")
+    http.request("GET", "/api/v2/instance", auth=False)
+    authenticated, anonymous = server.requests[-2:]
+    assert authenticated.headers["authorization"] == f"Bearer {TOKEN}"
+    assert "authorization" not in anonymous.headers

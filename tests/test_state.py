@@ -107,7 +107,9 @@ def test_repeated_saves_write_exactly_what_serialize_writes(tmp_path):
     store = StateStore(path)
     state = sample_state()
     edited = state.posts["a"].model_copy(update={"text": 'line\nbreak "quoted" \\ \u2028 tab\t'})
-    intent = PendingCreate(content_hash="sha256:1", idempotency_key="publish-1", started_at=NOW, media_count=3)
+    intent = PendingCreate(
+        content_hash="sha256:1", idempotency_key="publish-1", started_at=NOW, media_count=3
+    )
     steps = [
         lambda s: s,
         lambda s: s.with_record("a", edited),  # same key, another record
