@@ -151,7 +151,7 @@ def sync(
         check_safety(plan, state, project.config, options)
         if options.dry_run or not plan.writes:
             return SyncResult(project, plan, tuple(adopted), bool(adopted))
-        accounts = {change_account(change) for change in plan.writes}
+        accounts = {change.account for change in plan.writes}
         clients = make_clients(project.config, accounts, environ, factory)
         from publisher.sync import SyncRun
 
@@ -176,10 +176,6 @@ def make_clients(
     needed = sorted(set(accounts))
     tokens = {name: token_for(name, config.accounts[name], environ) for name in needed}
     return {name: factory(name, config.accounts[name], tokens[name]) for name in needed}
-
-
-def change_account(change) -> str:
-    return change.desired.account if change.desired else change.record.account
 
 
 def token_for(name: str, account: Account, environ: Mapping[str, str]) -> str:

@@ -68,7 +68,7 @@ def expected_waits(
     """Each limit an account's share of the batch needs more than one window of (named if several)."""
     by_account: dict[str, list[Change]] = {}
     for change in plan.writes:
-        by_account.setdefault(_account(change), []).append(change)
+        by_account.setdefault(change.account, []).append(change)
     named = len(by_account) > 1
     return tuple(
         ExpectedWait(family, count, limit, account if named else "")
@@ -76,10 +76,6 @@ def expected_waits(
         for family, count in requests_by_family(tuple(changes)).items()
         if count > (limit := limits[family]).limit
     )
-
-
-def _account(change: Change) -> str:
-    return change.desired.account if change.desired else change.record.account if change.record else ""
 
 
 def windows(requests: int, limit: RateLimit) -> int:

@@ -54,6 +54,11 @@ class Change:
     reason: str = ""
     uncertain: bool = False  # a previous run may already have created it: reconcile before creating
 
+    @property
+    def account(self) -> str:
+        """The account the change is made on: the post's, or the recorded one's for a post that is gone."""
+        return self.desired.account if self.desired else self.record.account
+
 
 @dataclass(frozen=True)
 class Plan:
