@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from publisher.clock import Clock
 from publisher.plan import Change, ChangeKind, Plan
 from publisher.ratelimits import FAMILY_NOUNS, MASTODON_RATE_LIMITS, RateLimit
+from publisher.uploads import matching_attached
 
 CREATES = (ChangeKind.CREATE, ChangeKind.SCHEDULE, ChangeKind.REPLACE)
 MAX_DURATION_HINT = "`publish sync --max-duration SECONDS` stops between posts in time; the next run goes on"
@@ -57,8 +58,7 @@ def _uploads(change: Change) -> int:
     if change.desired is None or not change.kind.writes:
         return 0
     if change.kind == ChangeKind.UPDATE and change.record is not None:  # files already attached stay
-        attached = {media.sha256 for media in change.record.media}
-        return sum(1 for media in change.desired.media if media.sha256 not in attached)
+        return matching_attached(change.desired.media, change.record.media).count(None)
     return len(change.desired.media) if change.kind in CREATES else 0
 
 

@@ -6,11 +6,14 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from publisher.errors import MediaProcessingFailed, NotFound
-from publisher.mastodon import MastodonClient
 from publisher.models import MediaSpec
 from publisher.state import MediaRecord
+
+if TYPE_CHECKING:  # the plan's rate-limit estimate uses matching_attached without the HTTP stack
+    from publisher.mastodon import MastodonClient
 
 log = logging.getLogger(__name__)
 

@@ -125,3 +125,14 @@ def test_each_account_has_its_own_limits():
     (wait,) = expected_waits(compute_plan(posts("main", 5) + posts("second", 9), State(), NOW))
     assert (wait.account, wait.family, wait.requests) == ("second", "media", 36)
     assert wait.describe().startswith("36 media uploads for account second at 30 per 30 min")
+
+
+def test_an_edit_uploads_what_sync_would_upload_again():
+    """As matching_attached decides: a new thumbnail means the file goes up again; a file twice, twice."""
+    (cover,) = images("song", 1)
+    published = post("song", "old", media=(cover,))
+    recorded = record(published, media=(_attached(cover),))
+    new_thumbnail = cover.model_copy(update={"thumbnail": "posts/c.png", "thumbnail_sha256": "c" * 64})
+    for media, uploads in (((cover,), 0), ((new_thumbnail,), 1), ((cover, cover), 1)):
+        plan = compute_plan([post("song", "new", media=media)], State(posts={"song": recorded}), NOW)
+        assert requests_by_family(plan.writes)["media"] == uploads
