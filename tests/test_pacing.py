@@ -133,6 +133,6 @@ def test_an_edit_uploads_what_sync_would_upload_again():
     published = post("song", "old", media=(cover,))
     recorded = record(published, media=(_attached(cover),))
     new_thumbnail = cover.model_copy(update={"thumbnail": "posts/c.png", "thumbnail_sha256": "c" * 64})
-    for media, uploads in (((cover,), 0), ((new_thumbnail,), 1), ((cover, cover), 1)):
-        plan = compute_plan([post("song", "new", media=media)], State(posts={"song": recorded}), NOW)
+    for files, uploads in (((cover,), 0), ((new_thumbnail,), 1), ((cover, cover), 1)):
+        plan = compute_plan([post("song", "new", media=files)], State(posts={"song": recorded}), NOW)
         assert requests_by_family(plan.writes)["media"] == uploads
