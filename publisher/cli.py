@@ -5,13 +5,18 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from publisher import __version__
 from publisher.errors import EXIT_INVALID, InvalidInput, PublishError
+
+if TYPE_CHECKING:
+    from publisher.clock import Clock
 
 app = typer.Typer(
     help="Publish toots declared as files in a git repository to Mastodon.",
@@ -26,6 +31,23 @@ CONFIG = typer.Option(Path("publish.toml"), "--config", "-c", help="Path to publ
 JSON = typer.Option(False, "--json", help="Machine-readable JSON on stdout.")
 ACCOUNT = typer.Option(None, "--account", help="Only posts of this account (a name under [accounts]).")
 MARKDOWN = typer.Option(False, "--markdown", help="The plan as Markdown, e.g. for a pull-request comment.")
+
+
+@dataclass(frozen=True)
+class Collaborators:
+    """What a caller may hand the commands as `app(obj=Collaborators(...))`; tests fix the time this way."""
+
+    clock: Clock | None = None
+
+
+def clock_of(ctx: typer.Context) -> Clock:
+    """The clock passed in through `obj`, else the system's."""
+    given = getattr(ctx.obj, "clock", None)
+    if given is not None:
+        return given
+    from publisher.clock import SystemClock
+
+    return SystemClock()
 
 
 def fail(exc: PublishError) -> typer.Exit:
@@ -52,11 +74,11 @@ def main_options(
 
 
 @app.command()
-def check(config: Path = CONFIG, json_output: bool = JSON) -> None:
+def check(ctx: typer.Context, config: Path = CONFIG, json_output: bool = JSON) -> None:
     """Validate posts, templates and config only (no network); for pre-commit hooks."""
     from publisher import app as library
 
-    note_limits(config)
+    note_limits(ctx, config)
     try:
         project = library.check(config)
     except PublishError as exc:
@@ -71,6 +93,7 @@ def check(config: Path = CONFIG, json_output: bool = JSON) -> None:
 
 @app.command()
 def plan(
+    ctx: typer.Context,
     config: Path = CONFIG,
     json_output: bool = JSON,
     account: str | None = ACCOUNT,
@@ -78,22 +101,27 @@ def plan(
     markdown: bool = MARKDOWN,
 ) -> None:
     """Render, validate and diff every post against the state; print what `sync` would do."""
-    print_plan(config, json_output, account, prune, markdown=markdown)
+    print_plan(ctx, config, json_output, account, prune, markdown=markdown)
 
 
 def print_plan(
-    config: Path, json_output: bool, account: str | None, prune: bool, *, markdown: bool = False
+    ctx: typer.Context,
+    config: Path,
+    json_output: bool,
+    account: str | None,
+    prune: bool,
+    *,
+    markdown: bool = False,
 ) -> None:
     from publisher import app as library
-    from publisher.clock import SystemClock
     from publisher.output import plan_json, plan_markdown, plan_text
 
     if json_output and markdown:
         typer.echo("error: choose one of --json and --markdown", err=True)
         raise typer.Exit(EXIT_INVALID)
-    note_limits(config, account)
+    note_limits(ctx, config, account)
     try:
-        result = library.make_plan(config, clock=SystemClock(), prune=prune, account=account)
+        result = library.make_plan(config, clock=clock_of(ctx), prune=prune, account=account)
     except PublishError as exc:
         raise fail(exc) from None
     plan, limits = result.plan, library.limits_by_account(result.project)
@@ -112,6 +140,7 @@ def colour_on_stdout() -> bool:
 
 @app.command()
 def sync(
+    ctx: typer.Context,
     config: Path = CONFIG,
     json_output: bool = JSON,
     account: str | None = ACCOUNT,
@@ -150,7 +179,7 @@ def sync(
     from publisher.safety import SyncOptions
 
     if dry_run:
-        print_plan(config, json_output, account, prune, markdown=markdown)
+        print_plan(ctx, config, json_output, account, prune, markdown=markdown)
         return
     if markdown:
         typer.echo("error: --markdown shows a plan; use it with --dry-run (or `publish plan`)", err=True)
@@ -165,12 +194,11 @@ def sync(
         upload_workers=parallel_uploads,
         max_duration=max_duration,
     )
-    run_sync(config, options, json_output=json_output, sandbox=sandbox)
+    run_sync(config, options, clock=clock_of(ctx), json_output=json_output, sandbox=sandbox)
 
 
-def run_sync(config: Path, options, *, json_output: bool, sandbox: bool) -> None:
+def run_sync(config: Path, options, *, clock: Clock, json_output: bool, sandbox: bool) -> None:
     from publisher import app as library
-    from publisher.clock import SystemClock
     from publisher.output import sync_json, sync_summary
     from publisher.output.progress import sync_progress
 
@@ -179,7 +207,7 @@ def run_sync(config: Path, options, *, json_output: bool, sandbox: bool) -> None
     echo = None if json_output else typer.echo
     try:
         with sync_progress(live=live, colour=colour_on_stdout(), echo=echo) as on_event:
-            result = call(config, clock=SystemClock(), environ=os.environ, options=options, on_event=on_event)
+            result = call(config, clock=clock, environ=os.environ, options=options, on_event=on_event)
     except PublishError as exc:
         raise fail(exc) from None
     limits = library.limits_by_account(result.project)
@@ -219,6 +247,7 @@ def init(
 
 @app.command()
 def new(
+    ctx: typer.Context,
     title: str = typer.Argument(..., help="Title of the post: its first line and its file name."),
     config: Path = CONFIG,
     posts_dir: Path | None = typer.Option(
@@ -228,12 +257,11 @@ def new(
     slug: str | None = typer.Option(None, "--slug", help="File name without .md (default: from the title)."),
 ) -> None:
     """Create a new post file <posts>/<year>/<slug>.md from a template."""
-    from publisher.clock import SystemClock
     from publisher.scaffold import new_post
 
     when = day.date() if day else None
     try:
-        path = new_post(config, title, clock=SystemClock(), posts_dir=posts_dir, day=when, slug=slug)
+        path = new_post(config, title, clock=clock_of(ctx), posts_dir=posts_dir, day=when, slug=slug)
     except PublishError as exc:
         raise fail(exc) from None
     typer.echo(str(path))
@@ -241,6 +269,7 @@ def new(
 
 @app.command()
 def login(
+    ctx: typer.Context,
     instance: str | None = typer.Option(
         None, "--instance", help="e.g. https://mastodon.social (default: the account's in publish.toml)."
     ),
@@ -249,7 +278,6 @@ def login(
     website: str | None = typer.Option(None, "--website", help="Link shown with the app name, e.g. a repo."),
 ) -> None:
     """Register an app on an instance and obtain a token interactively; prints where to store it."""
-    from publisher.clock import SystemClock
     from publisher.login import login as run_login
     from publisher.login import storage_instructions
 
@@ -259,7 +287,7 @@ def login(
 
     try:
         options = {"instance": instance, "account": account, "website": website}
-        result = run_login(config, ask_code=ask_code, clock=SystemClock(), **options)
+        result = run_login(config, ask_code=ask_code, clock=clock_of(ctx), **options)
     except PublishError as exc:
         raise fail(exc) from None
     typer.echo(storage_instructions(result))
@@ -267,6 +295,7 @@ def login(
 
 @app.command()
 def whoami(
+    ctx: typer.Context,
     config: Path = CONFIG,
     account: str | None = typer.Option(None, "--account", help="Account in publish.toml (default: first)."),
     json_output: bool = JSON,
@@ -274,11 +303,10 @@ def whoami(
     """Verify the configured token and show whose account it opens."""
     import json
 
-    from publisher.clock import SystemClock
     from publisher.login import whoami as check_token
 
     try:
-        who = check_token(config, account=account, environ=os.environ, clock=SystemClock())
+        who = check_token(config, account=account, environ=os.environ, clock=clock_of(ctx))
     except PublishError as exc:
         raise fail(exc) from None
     if json_output:
@@ -290,17 +318,17 @@ def whoami(
 
 @app.command()
 def preview(
+    ctx: typer.Context,
     html: Path = typer.Option(..., "--html", help="Folder to write index.html and the media it shows into."),
     config: Path = CONFIG,
     account: str | None = ACCOUNT,
 ) -> None:
     """Write a static HTML preview of the posts as they would appear (no network, nothing sent)."""
     from publisher import app as library
-    from publisher.clock import SystemClock
     from publisher.preview import write_preview
 
     try:
-        index = write_preview(library.make_plan(config, clock=SystemClock(), account=account), html)
+        index = write_preview(library.make_plan(config, clock=clock_of(ctx), account=account), html)
     except PublishError as exc:
         raise fail(exc) from None
     typer.echo(f"Preview written: {index}")
@@ -324,6 +352,7 @@ app.command("state", help="Same as `publish status`.")(status)
 
 @app.command()
 def limits(
+    ctx: typer.Context,
     config: Path = CONFIG,
     json_output: bool = JSON,
     account: str | None = ACCOUNT,
@@ -335,10 +364,9 @@ def limits(
     them when they are older than a day, `--refresh` does it now.
     """
     from publisher import app as library
-    from publisher.clock import SystemClock
     from publisher.limits_report import limits_json, limits_text
 
-    clock = SystemClock()
+    clock = clock_of(ctx)
     try:
         if refresh:
             effective = library.refresh_limits(config, clock=clock, account=account)
@@ -349,17 +377,16 @@ def limits(
     typer.echo((limits_json if json_output else limits_text)(effective, clock.now()), nl=False)
 
 
-def note_limits(config: Path, account: str | None = None) -> None:
+def note_limits(ctx: typer.Context, config: Path, account: str | None = None) -> None:
     """Say on stderr which limits validation uses; a broken config is for the command itself to report."""
     from publisher import app as library
-    from publisher.clock import SystemClock
     from publisher.limits_report import limits_note
 
     try:
         effective = library.limits_in_use(config, account=account)
     except PublishError:
         return
-    typer.echo(limits_note(effective, SystemClock().now()), err=True)
+    typer.echo(limits_note(effective, clock_of(ctx).now()), err=True)
 
 
 def main() -> None:
@@ -376,4 +403,4 @@ def main() -> None:
         gc.freeze()
 
 
-__all__ = ["app", "main", "EXIT_INVALID"]
+__all__ = ["app", "main", "Collaborators", "EXIT_INVALID"]

@@ -65,7 +65,7 @@ def sync_sandbox(
     shutil.rmtree(project.config.root / PREVIEW_DIR, ignore_errors=True)
     token = secrets.token_urlsafe(24)
     clock = SandboxClock(clock)
-    with FakeMastodon(token=token, media_processing_polls=1) as server:
+    with FakeMastodon(token=token, media_processing_polls=1, clock=clock) as server:  # one time for both
         sandboxed = sandbox_project(project, server.url)
         result = sync(
             config_path,

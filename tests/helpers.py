@@ -6,6 +6,11 @@ import shutil
 import textwrap
 from pathlib import Path
 
+from typer.testing import CliRunner as TyperRunner
+
+from publisher.cli import Collaborators
+from publisher.clock import Clock, FakeClock
+
 REPO = Path(__file__).resolve().parent.parent
 PNG_1PX = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
@@ -72,3 +77,18 @@ def copy_example_repo(destination: Path) -> Path:
     shutil.copytree(REPO / "posts", destination / "posts")
     shutil.copytree(REPO / "templates", destination / "templates")
     return destination / "publish.toml"
+
+
+class CliRunner(TyperRunner):
+    """typer's runner, with the commands on a fixed clock (FakeClock's start) unless the test gives one.
+
+    No test may depend on the day it runs: `.ci/run` runs the suite again with the clock a year ahead.
+    """
+
+    def __init__(self, *args, clock: Clock | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clock = clock or FakeClock()
+
+    def invoke(self, app, args=None, **extra):
+        extra.setdefault("obj", Collaborators(clock=self.clock))
+        return super().invoke(app, args, **extra)

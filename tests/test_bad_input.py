@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from typer.testing import CliRunner
+from tests.helpers import CliRunner
 
 from publisher.cli import app
 from tests.conftest import FAKE_TOKEN

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
+from tests.helpers import CliRunner
 
 from publisher.cli import app
 from tests.helpers import REPO, copy_example_repo

@@ -11,11 +11,12 @@ from datetime import timedelta
 
 import pytest
 
-from publisher.clock import FakeClock
+from publisher.clock import FakeClock, iso_utc
 from publisher.errors import LockTimeout, PublishError
 from publisher.sandbox import FakeMastodon, Fault
 from publisher.state import StateStore
 from tests.exactly_once import check_exactly_once
+from tests.helpers import REPO
 from tests.sync_support import ENV, TOKEN, example_repo, run_sync
 
 CLEAN = {"duplicates": 0, "lost": 0, "mismatched": 0}
@@ -55,8 +56,8 @@ def requests_of_a_clean_sync(tmp_path) -> int:
 
 def sync_in_subprocess(config) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "publisher", "sync", "--config", str(config)],
-        env={**os.environ, **ENV},
+        [sys.executable, "-m", "tests.publish_at", iso_utc(FakeClock().now()), "sync", "--config", str(config)],
+        env={**os.environ, **ENV, "PYTHONPATH": str(REPO)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

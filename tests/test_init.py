@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
+from tests.helpers import CliRunner
 
 from publisher import app as library
 from publisher.cli import app

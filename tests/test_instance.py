@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from typer.testing import CliRunner
+from tests.helpers import CliRunner
 
 from publisher import app as library
 from publisher.cli import app as cli

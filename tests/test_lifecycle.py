@@ -209,7 +209,7 @@ def test_ci_mode_defers_until_the_clock_passes_publish_at(tmp_path, server, cloc
 def test_status_lists_what_the_state_knows(published, server):
     import json
 
-    from typer.testing import CliRunner
+    from tests.helpers import CliRunner
 
     from publisher.cli import app
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from typer.testing import CliRunner
+from tests.helpers import CliRunner
 
 from publisher.cli import app
 from publisher.clock import FakeClock

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from tests.helpers import CliRunner
 
 from publisher.cli import app
 from publisher.output import plan_json, plan_markdown, plan_text, sync_event_line, sync_summary, use_colour
@@ -219,7 +219,7 @@ def test_sync_summary_counts_results_not_steps_under_way(tmp_path):
 def test_plan_counts_each_post_against_its_own_accounts_server(tmp_path):
     import json
 
-    from typer.testing import CliRunner
+    from tests.helpers import CliRunner
 
     from publisher.cli import app
     from publisher.sandbox import FakeMastodon

@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from tests.helpers import CliRunner
 
 from publisher.cli import app
 from publisher.errors import InvalidInput

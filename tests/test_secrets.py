@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from typer.testing import CliRunner
+from tests.helpers import CliRunner
 
 from publisher.cli import app
 from publisher.sandbox import FakeMastodon, Fault

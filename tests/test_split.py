@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from typer.testing import CliRunner
+from tests.helpers import CliRunner
 
 from publisher import app as library
 from publisher.cli import app as cli

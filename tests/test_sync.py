@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from typer.testing import CliRunner
+from tests.helpers import CliRunner
 
 from publisher.cli import app as cli
 from publisher.clock import FakeClock
@@ -186,16 +186,15 @@ def test_bad_token_is_exit_1_without_the_token_in_output(tmp_path, clock):
     assert TOKEN not in result.output and TOKEN not in result.stderr
 
 
-def test_cli_sync_publishes_and_prints_one_line_per_post(tmp_path, clock):
-    with FakeMastodon(token=TOKEN) as server:
-        config = example_repo(tmp_path, server.url)
-        result = CliRunner(env=ENV).invoke(cli, ["sync", "--config", str(config)])
-        assert result.exit_code == 0, result.output
-        assert len(server.statuses) == 4
+def test_cli_sync_publishes_and_prints_one_line_per_post(tmp_path, server, clock):
+    config = example_repo(tmp_path, server.url)
+    result = CliRunner(env=ENV, clock=clock).invoke(cli, ["sync", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert len(server.statuses) == 4
     lines = result.stdout.splitlines()
     assert any(line.startswith("created hello-world -> http://127.0.0.1") for line in lines)
     assert lines[-1].startswith("Done:")
-    again = CliRunner(env={}).invoke(cli, ["sync", "--config", str(config), "--dry-run"])
+    again = CliRunner(env={}, clock=clock).invoke(cli, ["sync", "--config", str(config), "--dry-run"])
     assert again.exit_code == 0
     assert again.stdout.splitlines()[-1].endswith("0 orphaned, 5 unchanged.")
 
