@@ -14,6 +14,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
+from publisher import DISTRIBUTION
 from publisher.errors import InvalidInput, LockTimeout, Problem
 from publisher.models import Frozen
 
@@ -148,7 +149,7 @@ class StateStore:
     def _validate(self, raw: object) -> State:
         version = raw.get("version") if isinstance(raw, dict) else None
         if isinstance(version, int) and version > SCHEMA_VERSION:
-            hint = "upgrade publish (pip install -U publish); the file was written by a newer version"
+            hint = f"upgrade publish (pip install -U {DISTRIBUTION}); the file was written by a newer version"
             raise self._invalid(None, f"schema version {version} is newer than {SCHEMA_VERSION}", hint)
         try:
             return State.model_validate(raw)
