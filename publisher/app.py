@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -14,6 +15,7 @@ from publisher.instance import (
     EffectiveLimits,
     InstanceCache,
     InstanceFetch,
+    Warn,
     effective_limits,
     public_fetch,
     publishing_fetch,
@@ -25,6 +27,8 @@ from publisher.project import Project, collector_paused, load_project
 from publisher.safety import SyncOptions, check_safety
 from publisher.scheduled import adopt_published, due_scheduled, scheduled_accounts
 from publisher.state import State, StateStore
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # the network stack (requests, tenacity) is imported only when a sync sends something
     from publisher.mastodon import MastodonClient
@@ -38,14 +42,24 @@ class PlanResult:
 
 
 def check(config_path: Path) -> Project:
-    """Validate config, posts and templates; no network, no state."""
-    return load_project(config_path)
+    """Validate config, posts and templates; no network, no state. What fails only against Mastodon's
+    default limits, for an account whose server's limits are not known, is in `warnings`."""
+    return load_project(config_path, lenient_defaults=True)
 
 
 def make_plan(
-    config_path: Path, *, clock: Clock, prune: bool = False, account: str | None = None
+    config_path: Path,
+    *,
+    clock: Clock,
+    prune: bool = False,
+    account: str | None = None,
+    fetch: InstanceFetch | None = None,
+    warn: Warn = log.warning,
 ) -> PlanResult:
-    project = select_account(load_project(config_path), account)
+    """Load, validate and diff against the state. With `fetch`, instance limits missing from the cache or
+    stale are read first (no token needed); an instance that does not answer leaves the cache or defaults."""
+    refresh = stale_refresher(clock, fetch, account, warn) if fetch else None
+    project = select_account(load_project(config_path, refresh_limits=refresh), account)
     with collector_paused():
         state = project.state_store().load()
     plan = compute_plan(

@@ -17,6 +17,7 @@ from publisher.errors import EXIT_INVALID, InvalidInput, PublishError
 
 if TYPE_CHECKING:
     from publisher.clock import Clock
+    from publisher.instance import InstanceFetch
 
 app = typer.Typer(
     help="Publish toots declared as files in a git repository to Mastodon.",
@@ -31,6 +32,17 @@ CONFIG = typer.Option(Path("publish.toml"), "--config", "-c", help="Path to publ
 JSON = typer.Option(False, "--json", help="Machine-readable JSON on stdout.")
 ACCOUNT = typer.Option(None, "--account", help="Only posts of this account (a name under [accounts]).")
 MARKDOWN = typer.Option(False, "--markdown", help="The plan as Markdown, e.g. for a pull-request comment.")
+MAX_LENGTH = typer.Option(
+    None,
+    "--max-length",
+    min=1000,
+    help="With --markdown: shorten a longer plan to N characters (GitHub comments hold 65,536).",
+)
+OFFLINE = typer.Option(
+    False,
+    "--offline",
+    help="Do not ask the servers for their limits; use the cache, else Mastodon's defaults.",
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +50,7 @@ class Collaborators:
     """What a caller may hand the commands as `app(obj=Collaborators(...))`; tests fix the time this way."""
 
     clock: Clock | None = None
+    instance_fetch: InstanceFetch | None = None  # how plans read a server's limits
 
 
 def clock_of(ctx: typer.Context) -> Clock:
@@ -50,12 +63,28 @@ def clock_of(ctx: typer.Context) -> Clock:
     return SystemClock()
 
 
-def fail(exc: PublishError) -> typer.Exit:
+def fail(exc: PublishError, config: Path | None = None) -> typer.Exit:
+    """Print the error (every problem of invalid input, annotated for GitHub in a workflow); the exit code."""
     if isinstance(exc, InvalidInput):
         typer.echo(f"error: {len(exc.problems)} problem(s) found; nothing was sent.", err=True)
     for line in str(exc).splitlines():
         typer.echo(f"error: {line}", err=True)
+    if isinstance(exc, InvalidInput) and config is not None:
+        annotate("error", exc.problems, config)
     return typer.Exit(exc.exit_code)
+
+
+def warn(message: str) -> None:
+    typer.echo(f"warning: {message}", err=True)
+
+
+def annotate(kind: str, problems, config: Path) -> None:
+    """In a GitHub Actions job, each problem again as a workflow command, shown on the pull request's diff."""
+    from publisher.output.annotations import annotation, in_github_actions
+
+    if in_github_actions(os.environ):
+        for problem in problems:
+            typer.echo(annotation(kind, problem, config.parent), err=True)
 
 
 def _version(value: bool) -> None:
@@ -82,7 +111,10 @@ def check(ctx: typer.Context, config: Path = CONFIG, json_output: bool = JSON) -
     try:
         project = library.check(config)
     except PublishError as exc:
-        raise fail(exc) from None
+        raise fail(exc, config) from None
+    for problem in project.warnings:
+        warn(str(problem))
+    annotate("warning", project.warnings, config)
     if json_output:
         import json
 
@@ -99,9 +131,11 @@ def plan(
     account: str | None = ACCOUNT,
     prune: bool = typer.Option(False, "--prune", help="Show orphaned posts as deletions."),
     markdown: bool = MARKDOWN,
+    offline: bool = OFFLINE,
+    max_length: int | None = MAX_LENGTH,
 ) -> None:
     """Render, validate and diff every post against the state; print what `sync` would do."""
-    print_plan(ctx, config, json_output, account, prune, markdown=markdown)
+    print_plan(ctx, config, json_output, account, prune, markdown=markdown, offline=offline, limit=max_length)
 
 
 def print_plan(
@@ -112,21 +146,29 @@ def print_plan(
     prune: bool,
     *,
     markdown: bool = False,
+    offline: bool = False,
+    limit: int | None = None,
 ) -> None:
     from publisher import app as library
+    from publisher.instance import public_fetch
     from publisher.output import plan_json, plan_markdown, plan_text
 
     if json_output and markdown:
         typer.echo("error: choose one of --json and --markdown", err=True)
         raise typer.Exit(EXIT_INVALID)
-    note_limits(ctx, config, account)
+    clock = clock_of(ctx)
+    fetch = None if offline else getattr(ctx.obj, "instance_fetch", None) or public_fetch(clock, quick=True)
     try:
-        result = library.make_plan(config, clock=clock_of(ctx), prune=prune, account=account)
+        result = library.make_plan(config, clock=clock, prune=prune, account=account, fetch=fetch, warn=warn)
     except PublishError as exc:
-        raise fail(exc) from None
+        note_limits(ctx, config, account)
+        raise fail(exc, config) from None
+    note_limits(ctx, config, account)
     plan, limits = result.plan, library.limits_by_account(result.project)
-    if json_output or markdown:
-        typer.echo((plan_json if json_output else plan_markdown)(plan, limits), nl=False)
+    if json_output:
+        typer.echo(plan_json(plan, limits), nl=False)
+    elif markdown:
+        typer.echo(plan_markdown(plan, limits, max_length=limit), nl=False)
     else:
         colour = colour_on_stdout()
         typer.echo(plan_text(plan, limits, colour=colour), nl=False, color=colour)  # else click strips ANSI
@@ -174,12 +216,16 @@ def sync(
         False, "--verbose", "-v", help="Log every request (tokens are never shown)."
     ),
     markdown: bool = typer.Option(False, "--markdown", help="With --dry-run: the plan as Markdown."),
+    offline: bool = OFFLINE,
+    max_length: int | None = MAX_LENGTH,
 ) -> None:
     """Apply the plan: upload media, create, edit or schedule statuses, record each in the state file."""
     from publisher.safety import SyncOptions
 
     if dry_run:
-        print_plan(ctx, config, json_output, account, prune, markdown=markdown)
+        print_plan(
+            ctx, config, json_output, account, prune, markdown=markdown, offline=offline, limit=max_length
+        )
         return
     if markdown:
         typer.echo("error: --markdown shows a plan; use it with --dry-run (or `publish plan`)", err=True)
@@ -209,7 +255,7 @@ def run_sync(config: Path, options, *, clock: Clock, json_output: bool, sandbox:
         with sync_progress(live=live, colour=colour_on_stdout(), echo=echo) as on_event:
             result = call(config, clock=clock, environ=os.environ, options=options, on_event=on_event)
     except PublishError as exc:
-        raise fail(exc) from None
+        raise fail(exc, config) from None
     limits = library.limits_by_account(result.project)
     typer.echo(sync_json(result, limits) if json_output else sync_summary(result), nl=False)
     if sandbox:
@@ -263,7 +309,7 @@ def new(
     try:
         path = new_post(config, title, clock=clock_of(ctx), posts_dir=posts_dir, day=when, slug=slug)
     except PublishError as exc:
-        raise fail(exc) from None
+        raise fail(exc, config) from None
     typer.echo(str(path))
 
 
@@ -289,7 +335,7 @@ def login(
         options = {"instance": instance, "account": account, "website": website}
         result = run_login(config, ask_code=ask_code, clock=clock_of(ctx), **options)
     except PublishError as exc:
-        raise fail(exc) from None
+        raise fail(exc, config) from None
     typer.echo(storage_instructions(result))
 
 
@@ -308,7 +354,7 @@ def whoami(
     try:
         who = check_token(config, account=account, environ=os.environ, clock=clock_of(ctx))
     except PublishError as exc:
-        raise fail(exc) from None
+        raise fail(exc, config) from None
     if json_output:
         payload = {"account": who.account, "handle": who.identity.handle, "instance": who.identity.instance}
         typer.echo(json.dumps({**payload, "username": who.identity.username}))
@@ -330,7 +376,7 @@ def preview(
     try:
         index = write_preview(library.make_plan(config, clock=clock_of(ctx), account=account), html)
     except PublishError as exc:
-        raise fail(exc) from None
+        raise fail(exc, config) from None
     typer.echo(f"Preview written: {index}")
 
 
@@ -343,7 +389,7 @@ def status(config: Path = CONFIG, json_output: bool = JSON) -> None:
     try:
         state = library.recorded_state(config)
     except PublishError as exc:
-        raise fail(exc) from None
+        raise fail(exc, config) from None
     typer.echo(status_json(state) if json_output else status_text(state), nl=False)
 
 
@@ -373,7 +419,7 @@ def limits(
         else:
             effective = library.limits_in_use(config, account=account)
     except PublishError as exc:
-        raise fail(exc) from None
+        raise fail(exc, config) from None
     typer.echo((limits_json if json_output else limits_text)(effective, clock.now()), nl=False)
 
 

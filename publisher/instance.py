@@ -186,6 +186,11 @@ class AccountLimits:
     def host(self) -> str:
         return urlsplit(self.instance).netloc
 
+    @property
+    def guessed(self) -> bool:
+        """Only Mastodon's defaults: neither the instance nor publish.toml said anything."""
+        return self.announced_at is None and not self.overrides
+
 
 @dataclass(frozen=True)
 class EffectiveLimits:
@@ -242,32 +247,41 @@ def refresh_announcements(
     return refreshed
 
 
-def tolerant(fetch: InstanceFetch) -> InstanceFetch:
-    """For sync: an instance that cannot tell its limits leaves the cache (or the defaults) in force."""
+Warn = Callable[[str], None]
+
+
+def tolerant(fetch: InstanceFetch, warn: Warn = log.warning) -> InstanceFetch:
+    """An instance that cannot tell its limits leaves the cache (or the defaults) in force, and says so."""
 
     def fetch_or_none(name: str, account: Account) -> Any:
         host = account.instance
         try:
             document = fetch(name, account)
         except ApiError as exc:
-            log.warning("could not read the limits of %s (%s); keeping the cached or default ones", host, exc)
+            warn(f"could not read the limits of {host} ({exc}); checking against the cached or default ones")
             return None
         if document is not None and not isinstance(document, dict):
-            log.warning("%s sent no JSON document for its limits; keeping the cached or default ones", host)
+            warn(f"{host} sent no JSON document for its limits; checking against the cached or default ones")
             return None
         return document
 
     return fetch_or_none
 
 
-def public_fetch(clock: Clock) -> InstanceFetch:
-    """GET /api/v2/instance (or v1) without a token: the limits are public."""
+QUICK_TIMEOUT = 5.0  # seconds a plan waits for an instance to answer before it checks against defaults
+
+
+def public_fetch(clock: Clock, *, quick: bool = False) -> InstanceFetch:
+    """GET /api/v2/instance (or v1) without a token: the limits are public. `quick` (plans): a short timeout
+    and one retry, so a server that is down costs seconds, not the minutes a sync would keep trying."""
 
     def fetch(name: str, account: Account) -> Any:
         from publisher.http import HttpClient
         from publisher.mastodon import MastodonClient
+        from publisher.retry import RetryPolicy
 
-        with HttpClient(account.instance, None, clock=clock) as http:
+        options = {"timeout": QUICK_TIMEOUT, "retry": RetryPolicy(max_attempts=2, max_total_seconds=10)}
+        with HttpClient(account.instance, None, clock=clock, **(options if quick else {})) as http:
             return MastodonClient(http, clock).instance()
 
     return fetch
@@ -286,12 +300,25 @@ def publishing_fetch(client_for: ClientFor, environ: Mapping[str, str]) -> Insta
     return fetch
 
 
-def stale_refresher(clock: Clock, fetch: InstanceFetch, account: str | None) -> Callable[[Config], None]:
-    """For sync: re-read the instances whose cached limits are missing or stale; a failure only warns."""
+# Top-level domains reserved never to resolve (RFC 2606, RFC 6761): `https://mastodon.example` in a
+# scaffolded publish.toml is a placeholder, and asking it would only cost a warning.
+RESERVED_DOMAINS = ("example", "invalid", "test")
+
+
+def is_placeholder(instance: str) -> bool:
+    host = (urlsplit(instance).hostname or "").rstrip(".")
+    return host.rsplit(".", 1)[-1] in RESERVED_DOMAINS
+
+
+def stale_refresher(
+    clock: Clock, fetch: InstanceFetch, account: str | None, warn: Warn = log.warning
+) -> Callable[[Config], None]:
+    """Re-read the instances whose cached limits are missing or stale; a failure only warns."""
 
     def refresh(config: Config) -> None:
         names = [account] if account in config.accounts else list(config.accounts)
+        names = [name for name in names if not is_placeholder(config.accounts[name].instance)]
         cache = InstanceCache.for_config(config)
-        refresh_announcements(config, cache, tolerant(fetch), clock.now(), accounts=names)
+        refresh_announcements(config, cache, tolerant(fetch, warn), clock.now(), accounts=names)
 
     return refresh

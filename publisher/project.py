@@ -6,13 +6,13 @@ import gc
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from publisher.config import Config, load_config
+from publisher.config import Config, Limits, load_config
 from publisher.desired import DesiredBuilder, Draft
 from publisher.errors import InvalidInput, Problem
-from publisher.instance import EffectiveLimits, InstanceCache, effective_limits
+from publisher.instance import AccountLimits, EffectiveLimits, InstanceCache, effective_limits
 from publisher.length import compile_url_pattern_in_background
 from publisher.models import DesiredStatus
 from publisher.posts import Post, parse_post, post_files, read_bytes
@@ -27,6 +27,7 @@ class Project:
     posts: tuple[DesiredStatus, ...]
     drafts: tuple[str, ...] = ()
     limits: EffectiveLimits = EffectiveLimits()  # per account, with where each came from
+    warnings: tuple[Problem, ...] = ()  # with `lenient_defaults`: what only Mastodon's default limits forbid
 
     def state_store(self) -> StateStore:
         return StateStore(self.config.path(self.config.publish.state), self.config.publish.state)
@@ -36,7 +37,12 @@ LimitsRefresh = Callable[[Config], None]
 """Brings the cached instance limits up to date (sync); called only when nothing but limits can be wrong."""
 
 
-def load_project(config_path: Path, *, refresh_limits: LimitsRefresh | None = None) -> Project:
+def load_project(
+    config_path: Path, *, refresh_limits: LimitsRefresh | None = None, lenient_defaults: bool = False
+) -> Project:
+    """Every post rendered and validated, or InvalidInput with every problem. `lenient_defaults` (check, which
+    never asks a server): a problem only against Mastodon's default limits, where nothing says what the
+    account's server allows, is a warning; otherwise its hint says where the limit came from."""
     config = load_config(config_path)
     posts_dir = config.path(config.publish.posts)
     if not posts_dir.is_dir():
@@ -45,7 +51,7 @@ def load_project(config_path: Path, *, refresh_limits: LimitsRefresh | None = No
             [Problem(config_path.name, None, "publish.posts", f"folder not found: {posts_dir.name}", hint)]
         )
     with collector_paused():
-        return _load_posts(config, posts_dir, refresh_limits)
+        return _load_posts(config, posts_dir, refresh_limits, lenient_defaults)
 
 
 @contextmanager
@@ -61,15 +67,18 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _load_posts(config: Config, posts_dir: Path, refresh_limits: LimitsRefresh | None) -> Project:
+def _load_posts(
+    config: Config, posts_dir: Path, refresh_limits: LimitsRefresh | None, lenient_defaults: bool
+) -> Project:
     problems: list[Problem] = []
+    warnings: list[Problem] | None = [] if lenient_defaults else None
     cache = RenderCache.for_config(config)
     builder = DesiredBuilder(config, digest=cache.digests.digest)
     posts, recalled = _parse_all(config, posts_dir, problems, cache, builder)
     live = [post for post in posts if not post.front.draft]
     problems += duplicate_ids(live) + reply_problems(live)
     drafted = [recalled[post.source] if post.source in recalled else builder.draft(post) for post in live]
-    limits, desired = _build_all(config, builder, drafted, problems, refresh_limits, cache)
+    limits, desired = _build_all(config, builder, drafted, problems, refresh_limits, cache, warnings)
     cache.save()
     if problems:
         raise InvalidInput(problems)
@@ -77,7 +86,7 @@ def _load_posts(config: Config, posts_dir: Path, refresh_limits: LimitsRefresh |
     # The plan shows character counts against the default account's effective limits.
     default_limits = limits.by_account().get(config.default_account, config.limits)
     shown = config.model_copy(update={"limits": default_limits})
-    return Project(shown, tuple(desired), drafts, limits)
+    return Project(shown, tuple(desired), drafts, limits, tuple(warnings or ()))
 
 
 def _build_all(
@@ -87,6 +96,7 @@ def _build_all(
     problems: list[Problem],
     refresh_limits: LimitsRefresh | None,
     cache: RenderCache,
+    warnings: list[Problem] | None,
 ) -> tuple[EffectiveLimits, list[DesiredStatus]]:
     """Apply each account's limits to the rendered posts; a split post becomes several statuses."""
     if refresh_limits is not None and not problems and not any(draft.problems for draft in drafted):
@@ -94,14 +104,58 @@ def _build_all(
             compile_url_pattern_in_background()  # while the limits are read from the server
         refresh_limits(config)
     limits = effective_limits(config, InstanceCache.for_config(config))
-    by_account = limits.by_account()
+    entries = {entry.account: entry for entry in limits.accounts}
     fitted = []
     for draft in drafted:
-        account_limits = by_account.get(draft.status.account, config.limits)
-        fitted.append(builder.fit(draft, account_limits))
+        entry = entries.get(draft.status.account)
+        account_limits = entry.limits if entry else config.limits
+        result = builder.fit(draft, account_limits)
+        if isinstance(result, list) and entry is not None and entry.guessed:
+            result = _on_default_limits(builder, draft, result, entry, warnings)
+        fitted.append(result)
         cache.keep(draft.post, draft, account_limits)
     built = [result for result in fitted if _keep(result, problems)]
     return limits, thread_replies([status for statuses in built for status in statuses])
+
+
+# Limits no server sets: what fails only against Mastodon's defaults passes under these.
+UNBOUNDED = Limits(
+    max_characters=10**9,
+    max_media_attachments=10**6,
+    image_size_limit=2**62,
+    video_size_limit=2**62,
+    description_limit=10**9,
+    image_matrix_limit=2**62,
+    video_matrix_limit=2**62,
+    poll_max_options=10**6,
+    poll_max_characters_per_option=10**9,
+    poll_min_expiration=0,
+    poll_max_expiration=2**62,
+)
+
+
+def _on_default_limits(
+    builder: DesiredBuilder,
+    draft: Draft,
+    problems: list[Problem],
+    entry: AccountLimits,
+    warnings: list[Problem] | None,
+):
+    """A post checked against Mastodon's defaults because nothing is known of its server. With `warnings`
+    (check), what only those defaults forbid is a warning; else such a problem's hint says so."""
+    relaxed = builder.fit(draft, UNBOUNDED)
+    real = relaxed if isinstance(relaxed, list) else []
+    stays = {(p.path, p.line, p.field) for p in real}  # messages quote the limit, so they differ
+    guessed = [p for p in problems if (p.path, p.line, p.field) not in stays]
+    note = (
+        f"that is Mastodon's default limit: nothing is cached of {entry.host}'s own; "
+        "`publish limits --refresh` or `publish plan` reads it"
+    )
+    noted = {p: replace(p, hint=f"{p.hint}; {note}" if p.hint else note) for p in guessed}
+    if warnings is None:
+        return [noted.get(problem, problem) for problem in problems]
+    warnings.extend(noted.values())
+    return real or relaxed
 
 
 def _counts_urls(draft: Draft) -> bool:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import shutil
 import textwrap
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from typer.testing import CliRunner as TyperRunner
 
 from publisher.cli import Collaborators
 from publisher.clock import Clock, FakeClock
+from publisher.config import Account, is_loopback
+from publisher.instance import InstanceFetch, public_fetch
 
 REPO = Path(__file__).resolve().parent.parent
 PNG_1PX = bytes.fromhex(
@@ -90,5 +93,17 @@ class CliRunner(TyperRunner):
         self.clock = clock or FakeClock()
 
     def invoke(self, app, args=None, **extra):
-        extra.setdefault("obj", Collaborators(clock=self.clock))
+        fetch = loopback_only(public_fetch(self.clock, quick=True))
+        extra.setdefault("obj", Collaborators(clock=self.clock, instance_fetch=fetch))
         return super().invoke(app, args, **extra)
+
+
+def loopback_only(fetch: InstanceFetch) -> InstanceFetch:
+    """A plan's limits fetch that fails the test instead of reaching for a server off this machine."""
+
+    def guarded(name: str, account: Account):
+        host = urlsplit(account.instance).hostname or ""
+        assert is_loopback(host), f"a test's plan tried to ask {account.instance} for its limits"
+        return fetch(name, account)
+
+    return guarded

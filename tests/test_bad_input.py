@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 
 import pytest
-from tests.helpers import CliRunner
 
 from publisher.cli import app
 from tests.conftest import FAKE_TOKEN
-from tests.helpers import JPEG_HEAD, PNG_1PX, make_repo
+from tests.helpers import JPEG_HEAD, PNG_1PX, CliRunner, make_repo
 
 IMG = {"posts/a.png": PNG_1PX}
 OK = "---\nid: fine\n---\nfine\n"
@@ -199,18 +198,25 @@ CASES = [
 ]
 
 
+# Cases that only break a limit a server may set higher than Mastodon's defaults.
+ONLY_AGAINST_DEFAULTS = {"too-many-media", "alt-too-long"}
+
+
 @pytest.fixture(autouse=True)
 def no_token(monkeypatch):
     monkeypatch.delenv("PUBLISH_TEST_TOKEN", raising=False)
 
 
 @pytest.mark.parametrize("command", ["check", "plan"])
-@pytest.mark.parametrize(
-    ("posts", "files", "location", "field"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
-)
-def test_bad_post_exits_2_naming_file_line_and_field(tmp_path, posts, files, location, field, command):
+@pytest.mark.parametrize(("case", "posts", "files", "location", "field"), CASES, ids=[c[0] for c in CASES])
+def test_bad_post_exits_2_naming_file_line_and_field(tmp_path, case, posts, files, location, field, command):
     config = make_repo(tmp_path, {**posts, "ok.md": OK}, files=files)
     result = CliRunner().invoke(app, [command, "--config", str(config)])
+    if command == "check" and case in ONLY_AGAINST_DEFAULTS:
+        # Nothing is known of the server: its limits may be higher, so check (offline) only warns.
+        assert result.exit_code == 0, result.output
+        assert any(line.startswith(f"warning: {location}: {field}") for line in result.stderr.splitlines())
+        return
     assert result.exit_code == 2, result.output
     lines = [line for line in result.stderr.splitlines() if location in line]
     assert lines, result.stderr

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.helpers import CliRunner
 
 from publisher.cli import app
-from tests.helpers import REPO, copy_example_repo
+from tests.helpers import REPO, CliRunner, copy_example_repo
 
 EXAMPLE_IDS = {"hello-world", "hello-reply", "caturday-keyboard", "bonjour", "2027/advent-of-toots"}
 

@@ -56,7 +56,15 @@ def requests_of_a_clean_sync(tmp_path) -> int:
 
 def sync_in_subprocess(config) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.publish_at", iso_utc(FakeClock().now()), "sync", "--config", str(config)],
+        [
+            sys.executable,
+            "-m",
+            "tests.publish_at",
+            iso_utc(FakeClock().now()),
+            "sync",
+            "--config",
+            str(config),
+        ],
         env={**os.environ, **ENV, "PYTHONPATH": str(REPO)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -6,7 +6,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from tests.helpers import CliRunner
 
 from publisher import app as library
 from publisher.cli import app as cli
@@ -23,7 +22,7 @@ from publisher.instance import (
 from publisher.limits_report import limits_note
 from publisher.sandbox import FakeMastodon, Fault
 from publisher.sandbox.render import Site, instance_v1_json, instance_v2_json
-from tests.helpers import PNG_1PX, make_repo
+from tests.helpers import PNG_1PX, CliRunner, make_repo
 from tests.sync_support import ENV, TOKEN, run_sync
 
 LONG_URL = "https://example.com/articles/" + "a" * 71  # 100 characters, 23 by Mastodon's count
@@ -311,10 +310,14 @@ def test_bigger_instance_accepts_what_mastodon_defaults_reject(tmp_path, clock, 
     posts = {"long.md": "word " * 180, "six.md": f"---\nmedia:\n{media}---\nsix pictures"}
     config = make_repo(tmp_path, posts, files=images, instance=big_server.url)
 
-    offline = CliRunner().invoke(cli, ["check", "--config", str(config)])
+    offline = CliRunner().invoke(cli, ["plan", "--offline", "--config", str(config)])
     assert offline.exit_code == 2
     assert "posts/long.md:1: text: 899/500 characters by Mastodon's count" in offline.stderr
     assert "posts/six.md:2: media: 6 attachments; the server allows 4" in offline.stderr
+    check = CliRunner().invoke(cli, ["check", "--config", str(config)])
+    assert check.exit_code == 0, check.output  # only Mastodon's defaults forbid them: warnings
+    assert "warning: posts/long.md:1: text: 899/500 characters by Mastodon's count" in check.stderr
+    assert "that is Mastodon's default limit" in check.stderr
 
     result = run_sync(config, clock)
     assert result.applied
@@ -414,3 +417,67 @@ def test_cache_is_not_stale_for_a_day_after_sync(tmp_path, clock, server):
     assert cached.is_fresh(clock.now() + timedelta(hours=24)) and not cached.is_fresh(
         clock.now() + timedelta(hours=25)
     )
+
+
+def long_post_repo(tmp_path, instance: str):
+    """A fresh clone: a 1,000-character post, no `.publish-cache/`, no [limits], no token."""
+    return make_repo(tmp_path, {"long.md": "word " * 199 + "last."}, instance=instance)
+
+
+def test_a_fresh_clone_plans_a_long_post_against_the_servers_own_limit(tmp_path, big_server):
+    config = long_post_repo(tmp_path, big_server.url)
+    result = CliRunner().invoke(cli, ["plan", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "characters: 1000/5000" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("Plan: 1 to create")
+    assert instance_reads(big_server) == ["/api/v2/instance"]
+    assert all("Authorization" not in r.headers for r in big_server.requests)  # no token needed
+    assert f"limits: {big_server.url.split('//')[1]} (cached just now)" in result.stderr
+    again = CliRunner().invoke(cli, ["sync", "--dry-run", "--config", str(config)])
+    assert again.exit_code == 0 and instance_reads(big_server) == ["/api/v2/instance"]  # the cache is fresh
+
+
+def test_plan_offline_asks_no_server_and_checks_against_the_defaults(tmp_path, big_server):
+    config = long_post_repo(tmp_path, big_server.url)
+    result = CliRunner().invoke(cli, ["plan", "--offline", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "text: 1000/500 characters by Mastodon's count" in result.stderr
+    assert big_server.requests == []
+
+
+def test_a_server_that_cannot_be_reached_is_a_warning_and_the_defaults_apply(tmp_path):
+    with FakeMastodon(token=TOKEN) as gone:
+        url = gone.url  # a port on 127.0.0.1 with nothing listening once the server has stopped
+    config = make_repo(tmp_path, {"short.md": "A short post."}, instance=url)
+    result = CliRunner().invoke(cli, ["plan", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert f"warning: could not read the limits of {url} (" in result.stderr
+    assert "checking against the cached or default ones" in result.stderr
+    assert "limits: Mastodon defaults" in result.stderr
+
+
+def test_check_stays_offline_and_only_warns_about_mastodons_defaults(tmp_path, big_server):
+    config = long_post_repo(tmp_path, big_server.url)
+    result = CliRunner().invoke(cli, ["check", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert big_server.requests == []
+    assert "warning: posts/long.md:1: text: 1000/500 characters by Mastodon's count" in result.stderr
+    assert "nothing is cached of 127.0.0.1" in result.stderr
+
+
+def test_check_is_strict_once_the_servers_limits_are_known(tmp_path, clock):
+    with FakeMastodon(token=TOKEN, clock=clock, max_characters=800) as server:
+        config = long_post_repo(tmp_path, server.url)
+        assert CliRunner().invoke(cli, ["limits", "--refresh", "--config", str(config)]).exit_code == 0
+    result = CliRunner().invoke(cli, ["check", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "text: 1000/800 characters by Mastodon's count" in result.stderr
+    assert "default limit" not in result.stderr
+
+
+def test_placeholder_instances_are_never_asked(tmp_path):
+    """`https://mastodon.example` (a scaffold's placeholder) can never resolve: plans use the defaults."""
+    config = make_repo(tmp_path, {"short.md": "A short post."})  # instance = https://mastodon.example
+    result = CliRunner().invoke(cli, ["plan", "--config", str(config)])  # the runner fails a non-local fetch
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.stderr

@@ -209,9 +209,8 @@ def test_ci_mode_defers_until_the_clock_passes_publish_at(tmp_path, server, cloc
 def test_status_lists_what_the_state_knows(published, server):
     import json
 
-    from tests.helpers import CliRunner
-
     from publisher.cli import app
+    from tests.helpers import CliRunner
 
     text = CliRunner().invoke(app, ["status", "--config", str(published)])
     assert text.exit_code == 0

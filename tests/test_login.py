@@ -10,14 +10,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from tests.helpers import CliRunner
 
 from publisher.cli import app
 from publisher.clock import FakeClock
 from publisher.errors import InvalidInput
 from publisher.login import OUT_OF_BAND, SCOPES, checked_instance, login
 from tests.conftest import FAKE_TOKEN
-from tests.helpers import make_repo
+from tests.helpers import CliRunner, make_repo
 
 TOKEN_ENV = "PUBLISH_TEST_TOKEN"
 

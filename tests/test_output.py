@@ -9,12 +9,17 @@ import re
 from pathlib import Path
 
 import pytest
-from tests.helpers import CliRunner
 
 from publisher.cli import app
+from publisher.clock import FakeClock
+from publisher.config import Limits
+from publisher.models import DesiredStatus
 from publisher.output import plan_json, plan_markdown, plan_text, sync_event_line, sync_summary, use_colour
 from publisher.output.progress import LiveProgress, sync_progress
+from publisher.plan import compute_plan
+from publisher.state import State
 from publisher.sync import SyncEvent
+from tests.helpers import CliRunner
 from tests.plan_fixture import every_kind_plan, every_kind_repo
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -219,11 +224,9 @@ def test_sync_summary_counts_results_not_steps_under_way(tmp_path):
 def test_plan_counts_each_post_against_its_own_accounts_server(tmp_path):
     import json
 
-    from tests.helpers import CliRunner
-
     from publisher.cli import app
     from publisher.sandbox import FakeMastodon
-    from tests.helpers import make_repo
+    from tests.helpers import CliRunner, make_repo
 
     with FakeMastodon() as small, FakeMastodon(max_characters=5000) as big:
         config = make_repo(
@@ -237,3 +240,58 @@ def test_plan_counts_each_post_against_its_own_accounts_server(tmp_path):
         assert CliRunner().invoke(app, ["limits", "--refresh", "--config", str(config)]).exit_code == 0
     document = json.loads(CliRunner().invoke(app, ["plan", "--json", "--config", str(config)]).stdout)
     assert {c["post"]: c["max_characters"] for c in document["changes"]} == {"a": 500, "b": 5000}
+
+
+def long_posts_plan(count: int):
+    desired = [
+        DesiredStatus(
+            post_id=f"post-{n:03}", source=f"posts/post-{n:03}.md", account="main", text="long " * 99
+        )
+        for n in range(count)
+    ]
+    return compute_plan(desired, State(), FakeClock().now())
+
+
+def test_a_plan_of_500_long_posts_fits_a_pull_request_comment():
+    plan = long_posts_plan(500)
+    full = plan_markdown(plan, Limits())
+    assert len(full) > 65_536  # what GitHub refuses as a comment
+    short = plan_markdown(plan, Limits(), max_length=65_000)
+    assert len(short) <= 65_000
+    assert short.startswith(
+        "<!-- publish-plan -->\n### publish plan\n\n**500 to create, 0 to edit, 0 to delete**"
+    )
+    summary = (
+        "`Plan: 500 to create, 0 to edit, 0 to replace, 0 to delete, 0 to schedule, 0 deferred, 0 orphaned"
+    )
+    assert f"\n{summary}, 0 unchanged.`\n" in short
+    assert "> ⏱ 500 status creates and edits at 300 per 3 h" in short  # the rate-limit estimate stays too
+    assert all(f"| + | create | `post-{n:03}` |" in short for n in range(500))  # every change's row
+    assert "> ✂️ Shortened to stay within 65,000 characters: details of " in short
+    assert "The full plan is in this run's job summary" in short
+    shown = short.count("<details>")
+    assert 0 < shown < 500 and f"details of {500 - shown} of 500 changes left out" in short
+    assert "long " * 55 + "long …" in short and "long " * 57 not in short  # texts cut to 280 characters
+
+
+def test_a_plan_within_the_limit_is_not_touched():
+    plan = long_posts_plan(3)
+    assert plan_markdown(plan, Limits(), max_length=65_000) == plan_markdown(plan, Limits())
+
+
+def test_a_tiny_limit_drops_table_rows_and_counts_them():
+    short = plan_markdown(long_posts_plan(50), Limits(), max_length=3_000)
+    assert len(short) <= 3_000
+    assert "<details>" not in short and "| | … |" in short
+    kept = short.count("| + | create |")
+    assert f"| | … | {50 - kept} more | | | |" in short
+    assert f"{50 - kept} changes left out of the table" in short
+
+
+def test_cli_max_length_keeps_the_comment_short(tmp_path):
+    config = every_kind_repo(tmp_path)
+    full = CliRunner().invoke(app, ["plan", "--markdown", "-c", str(config)])
+    short = CliRunner().invoke(app, ["plan", "--markdown", "--max-length", "1500", "-c", str(config)])
+    assert full.exit_code == short.exit_code == 0, short.output
+    assert len(full.stdout) > 1500 >= len(short.stdout)
+    assert "Shortened to stay within 1,500 characters" in short.stdout

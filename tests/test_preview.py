@@ -14,14 +14,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from tests.helpers import CliRunner
 
 from publisher.cli import app
 from publisher.errors import InvalidInput
 from publisher.preview import write_preview
 from publisher.preview_html import status_html
 from publisher.state import State, serialize
-from tests.helpers import REPO, copy_example_repo
+from tests.helpers import REPO, CliRunner, copy_example_repo
 from tests.plan_fixture import every_kind_plan, every_kind_repo
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

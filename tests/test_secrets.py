@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from tests.helpers import CliRunner
 
 from publisher.cli import app
 from publisher.sandbox import FakeMastodon, Fault
+from tests.helpers import CliRunner
 from tests.sync_support import ENV, TOKEN, example_repo
 
 SCENARIOS = {

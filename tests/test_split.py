@@ -5,18 +5,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from tests.helpers import CliRunner
 
-from publisher import app as library
 from publisher.cli import app as cli
 from publisher.clock import FakeClock
 from publisher.config import Limits
 from publisher.errors import InvalidInput
 from publisher.length import status_length
 from publisher.models import DesiredStatus, MediaSpec, PollSpec
+from publisher.project import load_project
 from publisher.sandbox import FakeMastodon
 from publisher.split import SplitImpossible, split_status, split_text, thread_replies
-from tests.helpers import PNG_1PX, make_repo
+from tests.helpers import PNG_1PX, CliRunner, make_repo
 from tests.sync_support import TOKEN, read_state, run_sync
 
 LABEL = re.compile(r" \((\d+)/(\d+)\)$")
@@ -174,10 +173,13 @@ def long_post(split: bool) -> str:
 
 def test_without_split_an_over_long_post_is_refused_with_the_count_and_the_hint(tmp_path):
     config = make_repo(tmp_path, {"long.md": long_post(split=False)}, files={"posts/a.png": PNG_1PX})
-    result = CliRunner().invoke(cli, ["check", "--config", str(config)])
+    result = CliRunner().invoke(cli, ["plan", "--offline", "--config", str(config)])
     assert result.exit_code == 2
-    expected = "posts/long.md:6: text: 1848/500 characters by Mastodon's count (hint: shorten it, or add `split: true`"
+    expected = (
+        "posts/long.md:6: text: 1848/500 characters by Mastodon's count (hint: shorten it, or add `split"
+    )
     assert expected in result.stderr
+    assert "that is Mastodon's default limit: nothing is cached of mastodon.example's own" in result.stderr
 
 
 def test_plan_shows_each_part_with_its_count(tmp_path):
@@ -227,7 +229,7 @@ def test_split_that_cannot_fit_is_a_problem_on_the_post(tmp_path):
     post = "---\nsplit: true\nspoiler: " + "c" * 495 + "\n---\n" + "word " * 200
     config = make_repo(tmp_path, {"p.md": post})
     with pytest.raises(InvalidInput) as error:
-        library.check(config)
+        load_project(config)
     (problem,) = error.value.problems
     assert (problem.field, problem.line) == ("split", 2)
     assert problem.message.startswith("cannot split into parts of 500")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from tests.helpers import CliRunner
 
 from publisher.cli import app as cli
 from publisher.clock import FakeClock
 from publisher.errors import MissingToken, Unprocessable
 from publisher.sandbox import FakeMastodon, Fault
+from tests.helpers import CliRunner
 from tests.sync_support import ENV, TOKEN, example_repo, read_state, run_sync, texts
 
 

@@ -36,20 +36,68 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _NO_AUTOLINK = str.maketrans({"@": "@\u2060", "#": "#\u2060"})
 
 
-def plan_markdown(plan: Plan, limits: Limits) -> str:
+def plan_markdown(plan: Plan, limits: Limits, max_length: int | None = None) -> str:
+    """The whole plan; with `max_length` (a pull-request comment holds 65,536 characters) a plan that is
+    longer keeps its counts, its summary line and the table row of every change, and shortens the rest."""
     changed = [change for _, changes in grouped(plan) for change in changes]
-    parts = [MARKER, "### publish plan", "", _counts_line(plan), ""]
-    if changed:
-        parts += [*summary_table(changed, limits), ""]
-        parts += [block for change in changed for block in (*details_block(change, limits), "")]
+    head = [MARKER, "### publish plan", "", _counts_line(plan), ""]
+    table = [*summary_table(changed, limits), ""] if changed else []
+    blocks = [[*details_block(change, limits), ""] for change in changed]
+    document = _joined(head, table, blocks, _tail(plan))
+    if max_length is None or len(document) <= max_length:
+        return document
+    return _shortened(plan, changed, limits, head, table, max_length)
+
+
+def _tail(plan: Plan, cut_note: str = "") -> list[str]:
+    parts = []
     unchanged = len(plan.of(ChangeKind.UNCHANGED))
     if unchanged:
         parts += [f"{plural(unchanged, 'unchanged post')} not shown.", ""]
+    if cut_note:
+        parts += [cut_note, ""]
     parts.append(f"`{summary_line(plan)}`")
     waits = expected_waits(plan)
     if waits:
         parts += ["", *(f"> ⏱ {wait.describe()}  " for wait in waits), f"> {MAX_DURATION_HINT}."]
-    return "\n".join(parts) + "\n"
+    return parts
+
+
+def _joined(head: list[str], table: list[str], blocks: list[list[str]], tail: list[str]) -> str:
+    return "\n".join([*head, *table, *(line for block in blocks for line in block), *tail]) + "\n"
+
+
+def _shortened(
+    plan: Plan, changed: list[Change], limits: Limits, head: list[str], table: list[str], max_length: int
+) -> str:
+    """Details with their texts cut, while they fit; then, if need be, fewer table rows."""
+    blocks = [[*details_block(change, limits, short=True), ""] for change in changed]
+    rows = len(changed)
+    while True:
+        note = _cut_note(len(blocks), rows, len(changed), max_length)
+        document = _joined(head, _first_rows(table, rows), blocks, _tail(plan, note))
+        if len(document) <= max_length or (not blocks and rows == 0):
+            return document
+        if blocks:
+            blocks.pop()
+        else:
+            rows -= 1
+
+
+def _first_rows(table: list[str], rows: int) -> list[str]:
+    """The table's header and its first `rows` rows, and a row that counts the others."""
+    total = len(table) - 3  # a header, its rule, the rows, a blank line
+    more = [f"| | … | {total - rows} more | | | |"] if rows < total else []
+    return [*table[: 2 + rows], *more, ""]
+
+
+def _cut_note(details: int, rows: int, changes: int, max_length: int) -> str:
+    rows_cut = f"{changes - rows} changes left out of the table, " if rows < changes else ""
+    return (
+        f"> ✂️ Shortened to stay within {max_length:,} characters: {rows_cut}details of {changes - details} "
+        f"of {changes} changes left out, texts cut. The full plan is in this run's job summary, or run "
+        "`publish plan` locally."
+    )
 
 
 def _counts_line(plan: Plan) -> str:
@@ -74,7 +122,7 @@ def summary_table(changes: list[Change], limits: Limits) -> list[str]:
     return rows
 
 
-def details_block(change: Change, limits: Limits) -> list[str]:
+def details_block(change: Change, limits: Limits, *, short: bool = False) -> list[str]:
     title = f"{SYMBOLS[change.kind]} {change.kind.value} <code>{html.escape(change.post_id)}</code>"
     lines = ["<details>", f"<summary>{title} · {_characters(change, limits)} characters</summary>", ""]
     if change.reason:
@@ -82,17 +130,25 @@ def details_block(change: Change, limits: Limits) -> list[str]:
     if change.record and change.record.url:
         lines += [f"**Published:** <{change.record.url}>", ""]
     if change.desired:
-        lines += status_block(change, change.desired, limits)
+        lines += status_block(change, change.desired, limits, short=short)
     elif change.record:
         lines += [
             "Published text, to be removed:" if change.kind == ChangeKind.DELETE else "Published text:",
             "",
         ]
-        lines += fenced(change.record.text, "text")
+        lines += fenced(cut(change.record.text, short), "text")
     return [*lines, "", "</details>"]
 
 
-def status_block(change: Change, post: DesiredStatus, limits: Limits) -> list[str]:
+SHORT_TEXT = 280  # characters of a status text kept in a shortened plan
+SHORT_DIFF = 12  # lines of a diff kept in a shortened plan
+
+
+def cut(text: str, short: bool, limit: int = SHORT_TEXT) -> str:
+    return text[:limit].rstrip() + " …" if short and len(text) > limit else text
+
+
+def status_block(change: Change, post: DesiredStatus, limits: Limits, *, short: bool = False) -> list[str]:
     lines = [" · ".join(_facts(post, limits)), ""]
     if post.spoiler_text:
         lines += [f"**Content warning:** {inline(post.spoiler_text)}", ""]
@@ -100,8 +156,9 @@ def status_block(change: Change, post: DesiredStatus, limits: Limits) -> list[st
         notes = revision_notes(change.record, post)
         lines += [f"- {inline(note)}" for note in notes] + ([""] if notes else [])
         diff = text_diff(change.record.text, post.text)
+        diff = diff[:SHORT_DIFF] + ["…"] if short and len(diff) > SHORT_DIFF else diff
         lines += [*fenced("\n".join(diff), "diff"), ""] if diff else []
-    lines += fenced(post.text, "text")
+    lines += fenced(cut(post.text, short), "text")
     if post.media:
         lines += ["", *media_table(post)]
     if post.poll:
