@@ -6,10 +6,10 @@ import json
 from datetime import datetime, timedelta
 
 from publisher.clock import iso_utc
-from publisher.instance import MAX_AGE, AccountLimits, EffectiveLimits
+from publisher.instance import MAX_AGE, AccountLimits, EffectiveLimits, is_placeholder
 
 JSON_VERSION = 1
-REFRESH_HINT = "run `publish sync` or `publish limits --refresh`"
+REFRESH_HINT = "`publish plan` or `publish limits --refresh` reads them"
 
 
 def human_age(age: timedelta) -> str:
@@ -25,7 +25,9 @@ def human_age(age: timedelta) -> str:
 
 def source_text(entry: AccountLimits, now: datetime) -> str:
     """'mastodon.example (cached 2 h ago)' or 'Mastodon defaults (no instance data cached; ...)'."""
-    if entry.announced_at is None:
+    if entry.announced_at is None and is_placeholder(entry.instance):
+        text = f"Mastodon defaults ({entry.host} is a placeholder: set the account's `instance` in publish.toml)"
+    elif entry.announced_at is None:
         text = f"Mastodon defaults (no instance data cached for {entry.host}; {REFRESH_HINT})"
     else:
         age = now - entry.announced_at

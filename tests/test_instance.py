@@ -219,11 +219,20 @@ def test_publish_toml_beats_the_cache_which_beats_the_defaults(tmp_path, clock):
 
 
 def test_note_without_a_cache_names_the_defaults_and_the_fix(tmp_path, clock):
-    config = load_config(make_repo(tmp_path, {"a.md": "hi"}))
+    config = load_config(make_repo(tmp_path, {"a.md": "hi"}, instance="https://mastodon.social"))
     note = limits_note(effective_limits(config, InstanceCache.for_config(config)), clock.now())
     assert note == (
-        "limits: Mastodon defaults (no instance data cached for mastodon.example; "
-        "run `publish sync` or `publish limits --refresh`)"
+        "limits: Mastodon defaults (no instance data cached for mastodon.social; "
+        "`publish plan` or `publish limits --refresh` reads them)"
+    )
+
+
+def test_note_for_a_placeholder_instance_says_to_set_it(tmp_path, clock):
+    config = load_config(make_repo(tmp_path, {"a.md": "hi"}))  # https://mastodon.example, as scaffolded
+    note = limits_note(effective_limits(config, InstanceCache.for_config(config)), clock.now())
+    assert note == (
+        "limits: Mastodon defaults (mastodon.example is a placeholder: set the account's `instance` in "
+        "publish.toml)"
     )
 
 
@@ -244,9 +253,7 @@ def test_check_and_plan_print_the_source_on_stderr_and_keep_stdout_clean(tmp_pat
     for command in ("check", "plan"):
         result = CliRunner().invoke(cli, [command, "--config", str(config)])
         assert result.exit_code == 0, result.output
-        assert result.stderr.startswith(
-            "limits: Mastodon defaults (no instance data cached for mastodon.example"
-        )
+        assert result.stderr.startswith("limits: Mastodon defaults (mastodon.example is a placeholder")
         assert "limits:" not in result.stdout
 
 
