@@ -1,7 +1,8 @@
 """`publish init` and `publish new`: write a repository's starting files, never over the user's own.
 
 The files come from the package (publisher/scaffold/, and publisher/templates/ for the default template),
-so what `init` writes is exactly what ships and what the tests check.
+so what `init` writes is exactly what ships and what the tests check. The workflow names the action and the
+version to install; both are filled in from publisher/__init__.py, the one place that holds them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import jinja2
 
+from publisher import ACTION_REPOSITORY, __version__
 from publisher.clock import Clock
 from publisher.config import load_config
 from publisher.errors import EXIT_INVALID, PublishError
@@ -68,6 +70,21 @@ class InvalidPostName(PublishError):
 class ScaffoldFile:
     destination: str  # posix path relative to the repository root
     source: Traversable
+    filled: bool = False  # placeholders of WORKFLOW_VALUES replaced
+
+    def content(self) -> bytes:
+        data = self.source.read_bytes()
+        return fill_workflow(data.decode("utf-8")).encode("utf-8") if self.filled else data
+
+
+# `uses: <action>@v<version>` and `version: <version>` in the workflow: this release's action and package.
+WORKFLOW_VALUES = {"__ACTION_REPOSITORY__": ACTION_REPOSITORY, "__VERSION__": __version__}
+
+
+def fill_workflow(text: str) -> str:
+    for placeholder, value in WORKFLOW_VALUES.items():
+        text = text.replace(placeholder, value)
+    return text
 
 
 @dataclass(frozen=True)
@@ -85,7 +102,7 @@ def scaffold_files() -> tuple[ScaffoldFile, ...]:
         ScaffoldFile("publish.toml", data / "publish.toml"),
         ScaffoldFile("posts/hello-world.md", data / "hello-world.md"),
         ScaffoldFile("templates/default.txt.j2", package / "templates" / "default.txt.j2"),
-        ScaffoldFile(".github/workflows/publish.yml", data / "publish.yml"),
+        ScaffoldFile(".github/workflows/publish.yml", data / "publish.yml", filled=True),
     )
 
 
@@ -110,7 +127,7 @@ def _write(root: Path, item: ScaffoldFile, force: bool) -> bool:
     try:
         # "x" creates or fails atomically, so a file that appears meanwhile is still never overwritten.
         with target.open("wb" if force else "xb") as handle:
-            handle.write(item.source.read_bytes())
+            handle.write(item.content())
     except FileExistsError:
         log.info("%s exists; left as it is", target)
         return False

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tests.helpers import CliRunner
 
+from publisher import ACTION_REPOSITORY, __version__
 from publisher import app as library
 from publisher.cli import app
 from publisher.clock import FakeClock
 from publisher.scaffold import GITIGNORE_ENTRIES, InvalidPostName, PostExists, new_post, slugify
+from tests.helpers import CliRunner
 
 SCAFFOLD = {
     "publish.toml",
@@ -73,32 +74,65 @@ def test_the_default_template_is_the_packaged_one_byte_for_byte(runner, tmp_path
     assert (tmp_path / "templates/default.txt.j2").read_bytes() == packaged
 
 
+def action_steps(job: dict) -> list[dict]:
+    return [step for step in job["steps"] if step.get("uses", "").startswith(f"{ACTION_REPOSITORY}@")]
+
+
 def test_the_workflow_plans_pull_requests_and_syncs_main_on_push_and_schedule(runner, tmp_path):
     assert init(runner, tmp_path).exit_code == 0
     workflow = load_workflow(tmp_path)
     triggers = workflow["on"]
-    assert "pull_request" in triggers
+    assert "pull_request" in triggers and "workflow_dispatch" in triggers
     assert triggers["push"]["branches"] == ["main"]
     assert triggers["schedule"][0]["cron"] == "*/15 * * * *"
+    assert workflow["permissions"] == {}
     plan, sync = workflow["jobs"]["plan"], workflow["jobs"]["sync"]
-    assert plan["permissions"]["pull-requests"] == "write"
-    plan_script = "\n".join(step.get("run", "") for step in plan["steps"])
-    assert "publish plan --markdown" in plan_script and "gh pr comment" in plan_script
+    assert plan["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert plan["concurrency"] == {
+        "group": "publish-plan-${{ github.event.pull_request.number }}",
+        "cancel-in-progress": True,
+    }
+    (planning,) = action_steps(plan)
+    assert planning["with"] == {"command": "plan", "comment": True, "version": __version__}
     assert sync["concurrency"] == {"group": "publish", "cancel-in-progress": False}
     assert sync["permissions"] == {"contents": "write"}
 
 
-def test_the_workflow_syncs_with_the_secret_and_commits_the_state_back(runner, tmp_path):
+def test_the_sync_job_runs_the_action_with_the_secret_and_ends_before_its_timeout(runner, tmp_path):
     assert init(runner, tmp_path).exit_code == 0
-    workflow = load_workflow(tmp_path)
-    steps = {step.get("name"): step for step in workflow["jobs"]["sync"]["steps"]}
-    assert steps["Install publish"]["run"].startswith("python -m pip install publish")
-    assert steps["Sync"]["run"] == "publish sync"
-    assert steps["Sync"]["env"] == {"MASTODON_TOKEN": "${{ secrets.MASTODON_TOKEN }}"}
-    commit = steps["Commit the state file"]
-    assert commit["if"] == "always()"
-    assert 'git commit -m "Record published posts [skip ci]"' in commit["run"]
-    assert workflow["env"]["STATE_FILE"] == "publish.state.json"
+    sync = load_workflow(tmp_path)["jobs"]["sync"]
+    (syncing,) = action_steps(sync)
+    assert syncing["env"] == {"MASTODON_TOKEN": "${{ secrets.MASTODON_TOKEN }}"}
+    assert syncing["with"] == {"command": "sync", "args": "--max-duration 1500", "version": __version__}
+    # commit-state is left at its default, true: the state file is committed back after every sync.
+    max_duration = int(syncing["with"]["args"].split()[-1])
+    assert sync["timeout-minutes"] * 60 - max_duration >= 300  # install, a slow last post, the commit
+
+
+def test_the_sync_job_restores_and_saves_a_fresh_cache_every_run(runner, tmp_path):
+    """A cache key cannot be saved twice: a key with the run id saves every run, the prefix restores."""
+    assert init(runner, tmp_path).exit_code == 0
+    steps = load_workflow(tmp_path)["jobs"]["sync"]["steps"]
+    uses = [step.get("uses", "").split("@")[0] for step in steps]
+    order = ("actions/cache/restore", ACTION_REPOSITORY, "actions/cache/save")
+    first, action, last = (uses.index(name) for name in order)
+    assert first < action < last
+    restore, save = steps[first], steps[last]
+    assert restore["with"]["path"] == save["with"]["path"] == ".publish-cache/"
+    assert restore["with"]["key"] == save["with"]["key"]
+    assert "${{ github.run_id }}" in save["with"]["key"]
+    assert save["with"]["key"].startswith(restore["with"]["restore-keys"])
+    assert save["if"] == "always()"  # the cache is good after a failed sync too
+
+
+def test_the_workflow_uses_this_releases_action_and_package(runner, tmp_path):
+    """PyPI's `publish` is another project: the workflow installs mastodon-publish, through the action."""
+    assert init(runner, tmp_path).exit_code == 0
+    text = (tmp_path / ".github/workflows/publish.yml").read_text(encoding="utf-8")
+    assert text.count(f"uses: {ACTION_REPOSITORY}@v{__version__}\n") == 2
+    assert text.count(f'version: "{__version__}"\n') == 2
+    assert "__" not in text.replace("__version__", "")  # every placeholder filled in
+    assert "pip install" not in text
 
 
 def test_a_second_init_refuses_and_leaves_every_file_byte_identical(runner, tmp_path):
