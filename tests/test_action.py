@@ -155,6 +155,9 @@ def test_a_long_plan_is_kept_within_max_length(runner):
     plan = Path(result.outputs["plan-file"]).read_text(encoding="utf-8")
     assert result.outputs["exit-code"] == "0", result.log
     assert plan.startswith(MARKER) and len(plan) <= 2000
+    assert "The full plan is in this run's job summary" in plan
+    assert len(result.summary) > 2000 and "Shortened" not in result.summary  # the whole plan
+    assert all(f"post-{number:02}" in result.summary for number in range(40))
 
 
 def test_invalid_posts_fail_the_plan_with_the_errors_in_the_comment_and_on_the_diff(runner):
