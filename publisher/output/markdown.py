@@ -43,52 +43,64 @@ def plan_markdown(plan: Plan, limits: Limits, max_length: int | None = None) -> 
     head = [MARKER, "### publish plan", "", _counts_line(plan), ""]
     table = [*summary_table(changed, limits), ""] if changed else []
     blocks = [[*details_block(change, limits), ""] for change in changed]
-    document = _joined(head, table, blocks, _tail(plan))
+    unchanged, closing = _tail(plan)
+    document = _joined(head, table, blocks, [*unchanged, *closing])
     if max_length is None or len(document) <= max_length:
         return document
-    return _shortened(plan, changed, limits, head, table, max_length)
+    return _shortened(changed, limits, head, table, (unchanged, closing), max_length)
 
 
-def _tail(plan: Plan, cut_note: str = "") -> list[str]:
-    parts = []
+def _tail(plan: Plan) -> tuple[list[str], list[str]]:
+    """What follows the changes: the unchanged count, then (after a note of cuts) the summary and waits."""
     unchanged = len(plan.of(ChangeKind.UNCHANGED))
-    if unchanged:
-        parts += [f"{plural(unchanged, 'unchanged post')} not shown.", ""]
-    if cut_note:
-        parts += [cut_note, ""]
-    parts.append(f"`{summary_line(plan)}`")
+    counted = [f"{plural(unchanged, 'unchanged post')} not shown.", ""] if unchanged else []
+    closing = [f"`{summary_line(plan)}`"]
     waits = expected_waits(plan)
     if waits:
-        parts += ["", *(f"> ⏱ {wait.describe()}  " for wait in waits), f"> {MAX_DURATION_HINT}."]
-    return parts
+        closing += ["", *(f"> ⏱ {wait.describe()}  " for wait in waits), f"> {MAX_DURATION_HINT}."]
+    return counted, closing
 
 
 def _joined(head: list[str], table: list[str], blocks: list[list[str]], tail: list[str]) -> str:
     return "\n".join([*head, *table, *(line for block in blocks for line in block), *tail]) + "\n"
 
 
+def _size(lines: list[str]) -> int:
+    """The length `_joined` gives these lines: each line and its newline."""
+    return sum(len(line) + 1 for line in lines)
+
+
 def _shortened(
-    plan: Plan, changed: list[Change], limits: Limits, head: list[str], table: list[str], max_length: int
+    changed: list[Change],
+    limits: Limits,
+    head: list[str],
+    table: list[str],
+    tail: tuple[list[str], list[str]],
+    max_length: int,
 ) -> str:
-    """Details with their texts cut, while they fit; then, if need be, fewer table rows."""
+    """Details with their texts cut, while they fit; then, if need be, fewer table rows. Lengths add up
+    line by line, so leaving out a block or a row is a subtraction, not a new document."""
     blocks = [[*details_block(change, limits, short=True), ""] for change in changed]
-    rows = len(changed)
+    sizes = [_size(block) for block in blocks]
+    unchanged, closing = tail
+    details, rows = len(blocks), len(changed)
+    shown, listed = sum(sizes), _size(table[: 2 + rows])
     while True:
-        note = _cut_note(len(blocks), rows, len(changed), max_length)
-        document = _joined(head, _first_rows(table, rows), blocks, _tail(plan, note))
-        if len(document) <= max_length or (not blocks and rows == 0):
-            return document
-        if blocks:
-            blocks.pop()
+        tail = [*unchanged, _cut_note(details, rows, len(changed), max_length), "", *closing]
+        more = [*_more_row(len(changed), rows), ""]
+        if _size(head) + listed + _size(more) + shown + _size(tail) <= max_length or not (details or rows):
+            return _joined(head, [*table[: 2 + rows], *more], blocks[:details], tail)
+        if details:
+            details -= 1
+            shown -= sizes[details]
         else:
             rows -= 1
+            listed -= len(table[2 + rows]) + 1
 
 
-def _first_rows(table: list[str], rows: int) -> list[str]:
-    """The table's header and its first `rows` rows, and a row that counts the others."""
-    total = len(table) - 3  # a header, its rule, the rows, a blank line
-    more = [f"| | … | {total - rows} more | | | |"] if rows < total else []
-    return [*table[: 2 + rows], *more, ""]
+def _more_row(changes: int, rows: int) -> list[str]:
+    """A table row that counts the changes left out of the table."""
+    return [f"| | … | {changes - rows} more | | | |"] if rows < changes else []
 
 
 def _cut_note(details: int, rows: int, changes: int, max_length: int) -> str:
