@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from publisher import __version__
-from publisher.errors import EXIT_INVALID, InvalidInput, PublishError
+from publisher.errors import EXIT_INVALID, EXIT_PUBLISH_FAILED, InvalidInput, PublishError
 
 if TYPE_CHECKING:
     from publisher.clock import Clock
@@ -97,6 +97,9 @@ def _version(value: bool) -> None:
 def main_options(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version."
+    ),
+    debug: bool = typer.Option(
+        False, "--debug", help="On an unexpected error, print the traceback too (tokens censored)."
     ),
 ) -> None:
     """Publish toots declared as files in a git repository to Mastodon."""
@@ -435,14 +438,21 @@ def note_limits(ctx: typer.Context, config: Path, account: str | None = None) ->
     typer.echo(limits_note(effective, clock_of(ctx).now()), err=True)
 
 
-def main() -> None:
+def main(args: list[str] | None = None, obj: Collaborators | None = None) -> None:
+    """The console script; `args` and `obj` are for callers that fix the clock (tests)."""
     # publish uses no pydantic plugins; looking for them reads the metadata of every installed package.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    arguments = sys.argv[1:] if args is None else args
     try:
-        app()
+        app(arguments, prog_name="publish", obj=obj)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, never a raw traceback
+        from publisher.crash import crash_report
+
+        typer.echo(crash_report(exc, os.environ, debug="--debug" in arguments), err=True)
+        sys.exit(EXIT_PUBLISH_FAILED)
     finally:
         # The interpreter's last garbage collection would walk every object of the run (pydantic's
         # schemas, every post) only to free them at exit anyway: about 0.2 s. Frozen objects are skipped.

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from publisher.errors import InvalidInput, Problem
+from publisher.languages import LanguageCode
 from publisher.models import Frozen, Visibility
 
 LOOPBACK_HOSTS = {"localhost"}
@@ -54,7 +55,7 @@ class PublishSection(Frozen):
 
 class Defaults(Frozen):
     visibility: Visibility = "public"
-    language: str | None = "en"
+    language: LanguageCode | None = "en"
     sensitive: bool = False
 
 
@@ -135,7 +136,11 @@ def load_config(path: Path) -> Config:
         raise InvalidInput(
             [Problem(shown, None, "", "config file not found", "run `publish init`, or pass --config")]
         )
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes().count(b"\n", 0, exc.start) + 1
+        raise InvalidInput([Problem(shown, line, "", "not UTF-8 text", "save the file as UTF-8")]) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 Visibility = Literal["public", "unlisted", "private", "direct"]
 VISIBILITIES: tuple[str, ...] = ("public", "unlisted", "private", "direct")
+PART_SEPARATOR = "#"  # part n of a thread x is the status x#n; no post's own id may contain it
 
 
 class Frozen(BaseModel):

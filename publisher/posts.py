@@ -15,13 +15,15 @@ from pydantic import AliasChoices, ConfigDict, Field, ValidationError, field_val
 
 from publisher.errors import Problem
 from publisher.frontmatter import FrontMatterError, ParsedFile, parse_markdown_file, parse_yaml_file
-from publisher.models import Frozen, Visibility
+from publisher.languages import LanguageCode
+from publisher.models import PART_SEPARATOR, Frozen, Visibility
 
 POST_SUFFIXES = (".md", ".yaml", ".yml")
 MEDIA_KEYS = ("path", "alt", "description", "focus", "thumbnail")
 THREAD_BREAK = re.compile(r"^\+\+\+[ \t]*$", re.MULTILINE)
 POST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
-LANGUAGE = re.compile(r"[a-z]{2,3}")
+PART_HINT = "rename the file without '#', or set `id:`; x#2 is how publish names part 2 of a thread x"
+TIMEZONE_HINT = "e.g. 2026-12-01T09:00:00Z or 2026-12-01T10:00:00+01:00"
 WHITESPACE = re.compile(r"\s")
 READ_CHUNK = 1 << 16
 
@@ -58,7 +60,7 @@ class FrontMatter(Frozen):
     visibility: Visibility | None = None
     spoiler: str | None = Field(None, validation_alias=AliasChoices("spoiler", "cw", "content_warning"))
     sensitive: bool | None = None
-    language: str | None = None
+    language: LanguageCode | None = None
     tags: tuple[str, ...] = ()
     media: tuple[MediaEntry, ...] = ()
     publish_at: datetime | None = None
@@ -76,19 +78,11 @@ class FrontMatter(Frozen):
             raise ValueError("use letters, digits and . _ / - only, e.g. 2026/hello-world")
         return value
 
-    @field_validator("language")
+    @field_validator("publish_at", mode="before")
     @classmethod
-    def _language(cls, value: str | None) -> str | None:
-        if value is not None and not LANGUAGE.fullmatch(value):
-            raise ValueError("must be an ISO 639 code like en, de or fr (Mastodon silently replaces others)")
-        return value
-
-    @field_validator("publish_at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("needs a timezone, e.g. 2026-12-01T09:00:00Z or 2026-12-01T10:00:00+01:00")
-        return value
+    def _iso_with_timezone(cls, value: object) -> object:
+        """Only an ISO 8601 date-time with a timezone: pydantic would read 20271201 as seconds since 1970."""
+        return None if value is None else moment_with_timezone(value)
 
     @field_validator("tags")
     @classmethod
@@ -121,6 +115,20 @@ class Post:
         bodies = [part.strip("\n") for part in THREAD_BREAK.split(self.body)]
         bodies = [body for body in bodies if body.strip()] or [""]
         return bodies + [part for part in self.front.parts if part.strip()]
+
+
+def moment_with_timezone(value: object) -> datetime:
+    """A YAML timestamp or an ISO 8601 string, with its timezone; anything else is a ValueError."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"must be an ISO 8601 date and time, {TIMEZONE_HINT}") from None
+    if not isinstance(value, datetime):
+        raise ValueError(f"must be a date and time with a timezone, {TIMEZONE_HINT}")
+    if value.tzinfo is None:
+        raise ValueError(f"needs a timezone, {TIMEZONE_HINT}")
+    return value
 
 
 def key_prefixes(key: str) -> list[str]:
@@ -188,8 +196,11 @@ def parse_post(file: Path, root: Path, posts_dir: Path, data: bytes | None = Non
         front = FrontMatter.model_validate(parsed.data)
     except ValidationError as exc:
         return [_field_problem(source, parsed, error) for error in exc.errors()]
-    default_id = file.relative_to(posts_dir).with_suffix("").as_posix()
-    return Post(front.id or default_id, source, file, front, parsed.body, parsed)
+    post_id = front.id or file.relative_to(posts_dir).with_suffix("").as_posix()
+    if PART_SEPARATOR in post_id:
+        message = f"id {post_id!r} (from the file name) contains {PART_SEPARATOR!r}"
+        return [Problem(source, None, "id", message, PART_HINT)]
+    return Post(post_id, source, file, front, parsed.body, parsed)
 
 
 def _decoded(data: bytes) -> str:

@@ -16,9 +16,8 @@ import grapheme
 
 from publisher.config import Limits
 from publisher.length import status_length
-from publisher.models import DesiredStatus
+from publisher.models import PART_SEPARATOR, DesiredStatus
 
-PART_SEPARATOR = "#"  # never in a user's post id, so part ids cannot collide with posts
 MAX_DIGITS = 4
 SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s+|[。！？][\"'”’」』)\]]*\s*|\n\s*")
 WHITESPACE = re.compile(r"\s+")

@@ -10,7 +10,7 @@ import sys
 import time
 from datetime import datetime, timedelta
 
-from publisher.cli import Collaborators, app
+from publisher.cli import Collaborators, main
 from publisher.clock import SystemClock, parse_iso8601
 
 
@@ -24,4 +24,4 @@ class ShiftedClock(SystemClock):
 
 if __name__ == "__main__":
     start, *arguments = sys.argv[1:]
-    app(arguments, prog_name="publish", obj=Collaborators(clock=ShiftedClock(parse_iso8601(start))))
+    main(arguments, obj=Collaborators(clock=ShiftedClock(parse_iso8601(start))))

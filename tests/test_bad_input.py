@@ -195,6 +195,109 @@ CASES = [
         "posts/p.md:3",
         "media[0].focal: unknown key (hint: did you mean 'focus'?)",
     ),
+    # Strict YAML: what a YAML parser would quietly resolve is refused.
+    (
+        "duplicate-key",
+        {"p.md": "---\nvisibility: direct\nvisibility: public\n---\nx"},
+        {},
+        "posts/p.md:3",
+        "duplicate key 'visibility'",
+    ),
+    (
+        "duplicate-nested-key",
+        {"p.md": "---\npoll:\n  options: [a, b]\n  options: [c, d]\n---\nx"},
+        {},
+        "posts/p.md:4",
+        "duplicate key 'poll.options'",
+    ),
+    (
+        "alias-bomb",
+        {
+            "p.md": "---\na: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"{n}: &{n} [{', '.join(['*' + prev] * 10)}]\n" for prev, n in zip("abcdefgh", "bcdefghi")
+            )
+            + "---\nx"
+        },
+        {},
+        "posts/p.md:",
+        "expands to more than 10,000 values",
+    ),
+    (
+        "nul-in-body",
+        {"p.md": "---\nid: x\n---\nline\nnul \x00 here"},
+        {},
+        "posts/p.md:5",
+        "control character U+0000",
+    ),
+    (
+        "esc-in-front-matter",
+        {"p.md": '---\nid: x\ncw: "\x1b[2J"\n---\nx'},
+        {},
+        "posts/p.md:3",
+        "control character U+001B",
+    ),
+    (
+        "escaped-esc-in-value",
+        {"p.md": '---\nid: x\ncw: "\\e[2J"\n---\nx'},
+        {},
+        "posts/p.md:3",
+        "control character U+001B",
+    ),
+    (
+        "c1-in-yaml-post",
+        {"p.yaml": 'body: "csi \\x9b here"'},
+        {},
+        "posts/p.yaml:1",
+        "control character U+009B",
+    ),
+    (
+        "impossible-publish-at",
+        {"p.md": "---\npublish_at: 2024-02-30T10:00:00Z\n---\nx"},
+        {},
+        "posts/p.md:2",
+        "impossible date",
+    ),
+    (
+        "impossible-date-anywhere",
+        {"p.md": "---\nreleased: 2023-13-01\n---\nx"},
+        {},
+        "posts/p.md:2",
+        "impossible date",
+    ),
+    ("publish-at-number", {"p.md": "---\npublish_at: 20271201\n---\nx"}, {}, "posts/p.md:2", "publish_at"),
+    ("publish-at-zero", {"p.md": "---\npublish_at: 0\n---\nx"}, {}, "posts/p.md:2", "publish_at"),
+    (
+        "publish-at-numeric-string",
+        {"p.md": "---\npublish_at: '1796083200'\n---\nx"},
+        {},
+        "posts/p.md:2",
+        "ISO 8601",
+    ),
+    (
+        "publish-at-no-timezone",
+        {"p.md": "---\npublish_at: 2027-12-01T10:00:00\n---\nx"},
+        {},
+        "posts/p.md:2",
+        "timezone",
+    ),
+    (
+        "publish-at-date-only",
+        {"p.md": "---\npublish_at: 2027-12-01\n---\nx"},
+        {},
+        "posts/p.md:2",
+        "publish_at",
+    ),
+    ("language-unknown-code", {"p.md": "---\nlanguage: xx\n---\nx"}, {}, "posts/p.md:2", "language"),
+    ("language-with-region", {"p.md": "---\nlanguage: en-US\n---\nx"}, {}, "posts/p.md:2", "use 'en'"),
+    ("language-wrong-case", {"p.md": "---\nlanguage: zh-tw\n---\nx"}, {}, "posts/p.md:2", "use 'zh-TW'"),
+    (
+        "file-id-like-a-thread-part",
+        {"x.md": "one\n+++\ntwo", "x#2.md": "other"},
+        {},
+        "posts/x#2.md",
+        "contains '#'",
+    ),
 ]
 
 
@@ -305,6 +408,12 @@ CONFIG_CASES = [
         "publish.posts",
     ),
     (
+        "default-language-a-name",
+        '[defaults]\nlanguage = "english"\n[accounts.main]\ninstance = "https://a.example"',
+        "publish.toml:2",
+        "use 'en'",
+    ),
+    (
         "negative-limit",
         '[limits]\nmax_characters = -1\n[accounts.main]\ninstance = "https://a.example"',
         "publish.toml:2",
@@ -321,6 +430,15 @@ def test_bad_config_exits_2(tmp_path, text, location, needle):
     result = CliRunner().invoke(app, ["plan", "--config", str(config)])
     assert result.exit_code == 2, result.output
     assert location in result.stderr and needle in result.stderr, result.stderr
+
+
+def test_config_that_is_not_utf8_exits_2_naming_the_line(tmp_path):
+    config = make_repo(tmp_path, {"ok.md": OK})
+    config.write_bytes(config.read_bytes() + b"# caf\xe9\n")
+    lines = config.read_bytes().count(b"\n")
+    result = CliRunner().invoke(app, ["check", "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    assert f"publish.toml:{lines}: not UTF-8 text (hint: save the file as UTF-8)" in result.stderr
 
 
 def test_missing_config_file_exits_2(tmp_path):
