@@ -26,7 +26,8 @@ def human_age(age: timedelta) -> str:
 def source_text(entry: AccountLimits, now: datetime) -> str:
     """'mastodon.example (cached 2 h ago)' or 'Mastodon defaults (no instance data cached; ...)'."""
     if entry.announced_at is None and is_placeholder(entry.instance):
-        text = f"Mastodon defaults ({entry.host} is a placeholder: set the account's `instance` in publish.toml)"
+        where = "set the account's `instance` in publish.toml"
+        text = f"Mastodon defaults ({entry.host} is a placeholder: {where})"
     elif entry.announced_at is None:
         text = f"Mastodon defaults (no instance data cached for {entry.host}; {REFRESH_HINT})"
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 
 import pytest
@@ -12,6 +13,15 @@ from tests.helpers import JPEG_HEAD, PNG_1PX, CliRunner, make_repo
 
 IMG = {"posts/a.png": PNG_1PX}
 OK = "---\nid: fine\n---\nfine\n"
+# Nine levels of ten aliases each: 10**9 values once expanded, from a file of ten lines.
+LEVELS = "abcdefghi"
+ALIAS_BOMB = (
+    "---\na: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    + "".join(
+        f"{name}: &{name} [{', '.join(['*' + below] * 10)}]\n" for below, name in itertools.pairwise(LEVELS)
+    )
+    + "---\nx"
+)
 
 # (id, posts, extra files, expected location, expected field)
 CASES = [
@@ -212,13 +222,7 @@ CASES = [
     ),
     (
         "alias-bomb",
-        {
-            "p.md": "---\na: &a [x, x, x, x, x, x, x, x, x, x]\n"
-            + "".join(
-                f"{n}: &{n} [{', '.join(['*' + prev] * 10)}]\n" for prev, n in zip("abcdefgh", "bcdefghi")
-            )
-            + "---\nx"
-        },
+        {"p.md": ALIAS_BOMB},
         {},
         "posts/p.md:",
         "expands to more than 10,000 values",
