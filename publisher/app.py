@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ from publisher.project import Project, collector_paused, load_project
 from publisher.safety import SyncOptions, check_safety
 from publisher.scheduled import adopt_published, due_scheduled, scheduled_accounts
 from publisher.state import State, StateStore
+from publisher.untrusted import token_from
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +82,7 @@ def limits_by_account(project: Project) -> dict[str, Limits]:
 def recorded_state(config_path: Path) -> State:
     """What the state file knows; no network."""
     config = load_config(config_path)
-    return StateStore(config.path(config.publish.state), config.publish.state).load()
+    return StateStore.for_config(config).load()
 
 
 def select_account(project: Project, account: str | None) -> Project:
@@ -141,7 +143,8 @@ def sync(
     project: Project | None = None,
 ) -> SyncResult:
     """Plan under the lock, refuse unsafe plans, then apply, recording every change as it lands."""
-    factory = client_factory or default_client_factory(clock)
+    started = clock.now()  # --max-duration counts from here: reading limits and adopting are part of the run
+    factory = finishing_by(client_factory or default_client_factory(clock), started, options.max_duration)
     if project is None:
         fetch = publishing_fetch(factory, environ)
         refresh = None if options.dry_run else stale_refresher(clock, fetch, options.account)
@@ -178,6 +181,7 @@ def sync(
             on_event,
             options.upload_workers,
             options.max_duration,
+            started_at=started,
         )
         run.apply(plan)
     return SyncResult(project, plan, tuple(adopted + run.events), True)
@@ -193,10 +197,25 @@ def make_clients(
 
 
 def token_for(name: str, account: Account, environ: Mapping[str, str]) -> str:
-    token = environ.get(account.token_env, "").strip()
-    if not token:
+    """The account's token; MissingToken when unset, InvalidToken when it could not go in a header."""
+    token = token_from(environ, account.token_env, name)
+    if token is None:
         raise MissingToken(account.token_env, name)
     return token
+
+
+def finishing_by(factory: ClientFactory, started: datetime, max_duration: float | None) -> ClientFactory:
+    """`factory`, its clients told the run's end, so no request of theirs outlasts --max-duration."""
+    if max_duration is None:
+        return factory
+    ends_at = started + timedelta(seconds=max_duration)
+
+    def make(name: str, account: Account, token: str) -> MastodonClient:
+        client = factory(name, account, token)
+        client.finish_by(ends_at)
+        return client
+
+    return make
 
 
 def default_client_factory(clock: Clock) -> ClientFactory:

@@ -12,11 +12,14 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from publisher.confine import Confinement, RefusedPath
 from publisher.errors import InvalidInput, Problem
 from publisher.languages import LanguageCode
 from publisher.models import Frozen, Visibility
+from publisher.untrusted import is_web_link
 
 LOOPBACK_HOSTS = {"localhost"}
+PATH_SETTINGS = ("posts", "templates", "state")  # of [publish]
 MASTODON_MIME_TYPES = (
     "image/jpeg",
     "image/png",
@@ -84,10 +87,12 @@ class Account(Frozen):
     @field_validator("instance")
     @classmethod
     def _https_unless_loopback(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be a URL like https://mastodon.example")
-        if parts.scheme == "http" and not is_loopback(parts.hostname):
+        """The server's address and nothing more (scheme, host, port): the token goes wherever it leads."""
+        problem = instance_url_problem(value)
+        if problem:
+            raise ValueError(f"must be the server's address alone, like https://mastodon.example: {problem}")
+        hostname = urlsplit(value).hostname or ""
+        if urlsplit(value).scheme == "http" and not is_loopback(hostname):
             raise ValueError("must use https (plain http is allowed only for 127.0.0.1, localhost, [::1])")
         return value.rstrip("/")
 
@@ -116,8 +121,24 @@ class Config(Frozen):
     def default_account(self) -> str:
         return next(iter(self.accounts))
 
-    def path(self, relative: str) -> Path:
-        return self.root / relative
+    def path(self, relative: str, setting: str = "") -> Path:
+        """root / relative; InvalidInput unless it resolves inside the repository (symlinks followed)."""
+        try:
+            return Confinement(self.root).setting(relative)
+        except RefusedPath as exc:
+            raise InvalidInput([Problem(relative, None, setting, str(exc), exc.hint)]) from None
+
+
+def instance_url_problem(value: str) -> str:
+    """What keeps `value` from being scheme://host[:port] (a trailing slash is fine), or ""."""
+    if not is_web_link(value):
+        return "an http(s) URL with a host and a valid port, no spaces, control characters or user name"
+    parts = urlsplit(value)
+    if parts.path not in ("", "/"):
+        return "no path (Mastodon serves its API at the root)"
+    if "?" in value or "#" in value:
+        return "no query (?...) or fragment (#...)"
+    return ""
 
 
 def is_loopback(host: str) -> bool:
@@ -146,9 +167,26 @@ def load_config(path: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput([Problem(shown, _toml_line(exc), "", f"not valid TOML: {exc}")]) from None
     try:
-        return Config.model_validate({**raw, "root": path.resolve().parent})
+        config = Config.model_validate({**raw, "root": path.resolve().parent})
     except ValidationError as exc:
         raise InvalidInput(config_problems(exc, shown, text)) from None
+    problems = path_problems(config, shown, text)
+    if problems:
+        raise InvalidInput(problems)
+    return config
+
+
+def path_problems(config: Config, shown: str, text: str) -> list[Problem]:
+    """Each folder or file named in publish.toml must resolve inside the repository, like any other."""
+    confinement = Confinement(config.root)
+    problems = []
+    for name in PATH_SETTINGS:
+        try:
+            confinement.setting(getattr(config.publish, name))
+        except RefusedPath as exc:
+            line = _key_line(text, ["publish", name])
+            problems.append(Problem(shown, line, f"publish.{name}", str(exc), exc.hint))
+    return problems
 
 
 def config_problems(exc: ValidationError, shown: str, text: str) -> list[Problem]:

@@ -62,7 +62,8 @@ class DesiredBuilder:
             return self.renderer
         from publisher.render import Renderer
 
-        return Renderer(self.config.path(self.config.publish.templates))
+        templates = self.config.path(self.config.publish.templates, "publish.templates")
+        return Renderer(templates, self.media_paths.confinement)
 
     def draft(self, post: Post) -> Draft:
         """Everything about a post that does not depend on the server; then `fit` applies its limits."""
@@ -157,7 +158,7 @@ class DesiredBuilder:
             ]
         except TemplateProblem as exc:
             where = f"{exc.template}:{exc.line}" if exc.line else exc.template
-            problems.append(self._problem(post, "template", f"{where}: {exc}"))
+            problems.append(self._problem(post, "template", f"{where}: {exc}", exc.hint))
             return []
 
     def _media(self, post: Post, index: int, entry: MediaEntry, problems: list[Problem]) -> MediaSpec | None:

@@ -54,8 +54,33 @@ class MissingToken(PublishError):
         )
 
 
+class InvalidToken(PublishError):
+    """The token holds characters no access token has: a line break, a space, a control character."""
+
+    exit_code = EXIT_INVALID
+
+    def __init__(self, variable: str | None = None, account: str | None = None):
+        self.variable = variable
+        holder = f"account {account!r}: environment variable {variable}" if variable else "the access token"
+        super().__init__(
+            f"{holder} holds characters an access token cannot contain (a line break, space, control or "
+            "non-ASCII character); nothing was sent "
+            "(hint: copy the token again, without quotes or line breaks)"
+        )
+
+
 class LockTimeout(PublishError):
     exit_code = EXIT_PUBLISH_FAILED
+
+
+class TimeUp(PublishError):
+    """The run's time (--max-duration) ran out during a request or before a wait; a write's outcome may be
+    unknown (the next run finds out). Not an ApiError: nothing may catch it and go on."""
+
+    def __init__(self, message: str, *, method: str = "", path: str = ""):
+        self.method = method
+        self.path = path
+        super().__init__(f"{method} {path}: {message}" if method else message)
 
 
 class ApiError(PublishError):
@@ -92,11 +117,16 @@ class RateLimited(ApiError):
 
 
 class ServerError(ApiError):
-    """5xx: the outcome of a write is unknown."""
+    """5xx, or an answer of the wrong shape: the outcome of a write is unknown."""
 
 
 class NetworkError(ApiError):
     """Connection refused, reset or timed out: the outcome of a write is unknown."""
+
+
+class WaitTooLong(ApiError):
+    """The server asked to wait longer than any Mastodon rate-limit window, and no --max-duration allows
+    it."""
 
 
 class MediaProcessingFailed(ApiError):

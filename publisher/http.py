@@ -1,17 +1,18 @@
-"""The one place that talks HTTP: auth, User-Agent, timeouts, rate-limit pacing, errors, retries.
+"""The one place that talks HTTP: auth, User-Agent, time and size bounds, rate-limit pacing, errors, retries.
 
-Everything that leaves this module (exception messages, log lines, reprs) has the token censored.
+Everything that leaves this module (exception messages, log lines, reprs) has the token censored, and the
+server's own words have their control characters escaped.
 """
 
 from __future__ import annotations
 
-import json as json_module
 import logging
-import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
@@ -20,21 +21,53 @@ from publisher.clock import Clock, iso_utc
 from publisher.errors import (
     ApiError,
     AuthError,
+    InvalidToken,
     NetworkError,
     NotFound,
+    PublishError,
     RateLimited,
     ServerError,
+    TimeUp,
     Unprocessable,
+    WaitTooLong,
+)
+from publisher.http_words import (
+    REDACTED,
+    SecretFilter,
+    describe_transport_error,
+    redact,
+    redirect_message,
+    server_message,
+    shown,
 )
 from publisher.multipart import MultipartBody
-from publisher.ratelimits import PacingWait, RateLimitTracker, UsedUp, rate_limit_family, reset_from_headers
+from publisher.ratelimits import (
+    FAMILY_NOUNS,
+    LONGEST_WINDOW_SECONDS,
+    PACING_HORIZON_SECONDS,
+    PacingWait,
+    RateLimitTracker,
+    UsedUp,
+    far_off,
+    rate_limit_family,
+    reset_from_headers,
+)
 from publisher.retry import RESET_MARGIN_SECONDS, RetryPolicy, call_with_retry, is_retryable
+from publisher.transfer import MAX_ANSWER_BYTES, Received, Response, TooLarge, TooSlow, exchange, parsed
+from publisher.untrusted import is_token
 
 log = logging.getLogger(__name__)
 
-REDACTED = "***"
 CONNECT_TIMEOUT_CAP = 10.0
-TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+DEADLINE_SECONDS = 120.0  # one whole exchange, whatever the socket timeouts let through
+# An upload gets longer: its size at this rate (about 0.8 Mbit/s) on top, e.g. 17 min for a 99 MB video.
+MIN_UPLOAD_BYTES_PER_SECOND = 100_000
+TRANSPORT_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 STATUS_ERRORS: Mapping[int, type[ApiError]] = {
     400: Unprocessable,
     401: AuthError,
@@ -42,48 +75,14 @@ STATUS_ERRORS: Mapping[int, type[ApiError]] = {
     404: NotFound,
     422: Unprocessable,
 }
-HTML_TITLE = re.compile(r"<title>\s*([^<]{1,80}?)\s*</title>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
-class Response:
-    status: int
-    headers: dict[str, str]  # names lower-cased
-    body: Any  # parsed JSON, or None when the body is empty or not JSON
-    text: str
+class Allowance:
+    """How long one exchange may take, and whether the run's end (not the request's own deadline) sets it."""
 
-
-def redact(text: str, token: str | None) -> str:
-    """`text` with the token, alone or as a bearer credential, replaced by ***."""
-    if not token:
-        return text
-    return text.replace(f"Bearer {token}", REDACTED).replace(token, REDACTED)
-
-
-class SecretFilter(logging.Filter):
-    """Belt and braces for log handlers: blank anything that looks like a bearer credential."""
-
-    PATTERN = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "earer" in message:
-            record.msg, record.args = self.PATTERN.sub(r"\1" + REDACTED, message), None
-        return True
-
-
-def server_message(response: Response) -> str:
-    """The server's own words, or a description of a body that has none (proxy HTML, empty)."""
-    body = response.body
-    if isinstance(body, dict) and body.get("error"):
-        description = body.get("error_description")
-        return f"{body['error']}: {description}" if description else str(body["error"])
-    if not response.text.strip():
-        return "empty body"
-    if body is None:
-        title = HTML_TITLE.search(response.text)
-        return "non-JSON body from a proxy" + (f" ({title.group(1)})" if title else "")
-    return json_module.dumps(body)[:200]
+    seconds: float
+    run_ends: bool
 
 
 class _HeadersOnly(requests.auth.AuthBase):
@@ -107,19 +106,30 @@ class HttpClient:
         *,
         clock: Clock,
         timeout: float = 30.0,
+        deadline: float = DEADLINE_SECONDS,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+        monotonic: Callable[[], float] = time.monotonic,
         session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
         user_agent: str = f"publish/{__version__}",
     ):
+        """`timeout`: for each socket operation; `deadline`: for a whole exchange (uploads get more);
+        `monotonic`: the real time the deadline is measured on."""
+        if token and not is_token(token):
+            raise InvalidToken()
         self.base_url = base_url.rstrip("/")
         self._token = token or None
         self._clock = clock
-        self._timeout = (min(timeout, CONNECT_TIMEOUT_CAP), timeout)
+        self._timeout = timeout
+        self._deadline = deadline
+        self._max_answer_bytes = max_answer_bytes
+        self._monotonic = monotonic
         self._session = session or requests.Session()
         self._retry = retry or RetryPolicy()
         self._user_agent = user_agent
         self._limits = RateLimitTracker()
         self.on_pacing_wait: Callable[[PacingWait], None] | None = None  # told before each pacing wait
+        self.run_ends_at: datetime | None = None  # --max-duration: no request, retry or wait goes past it
 
     def __repr__(self) -> str:
         token = REDACTED if self._token else None
@@ -136,6 +146,15 @@ class HttpClient:
 
     def redact(self, text: str) -> str:
         return redact(text, self._token)
+
+    def shown(self, text: str) -> str:
+        return shown(text, self._token)
+
+    def time_left(self) -> float | None:
+        """Seconds until the run's end, or None when the run has no end."""
+        if self.run_ends_at is None:
+            return None
+        return (self.run_ends_at - self._clock.now()).total_seconds()
 
     def request(
         self,
@@ -163,7 +182,13 @@ class HttpClient:
 
         label = f"{method} {_path_only(path)}"
         return call_with_retry(
-            attempt, policy=self._retry, clock=self._clock, enabled=retry, label=label, retry_if=retry_if
+            attempt,
+            policy=self._retry,
+            clock=self._clock,
+            enabled=retry,
+            label=label,
+            retry_if=retry_if,
+            until=self.run_ends_at,
         )
 
     def _headers(self, extra: Mapping[str, str] | None, auth: bool) -> dict[str, str]:
@@ -177,61 +202,123 @@ class HttpClient:
         self, method: str, path: str, options: dict[str, Any], headers: dict[str, str]
     ) -> Response:
         family = rate_limit_family(method, _path_only(path))
-        self._pace(family)
+        self._pace(family, method, path)
         try:
-            raw = self._transport(method, path, options, headers)
-            response = _to_response(raw)
+            received = self._transport(method, path, options, headers)
+            response = parsed(received, method, _path_only(path))
             self._limits.remember(family, response.headers)
         finally:
             self._limits.settle(family)
-        elapsed_ms = raw.elapsed.total_seconds() * 1000
+        elapsed_ms = received.raw.elapsed.total_seconds() * 1000
         log.debug("%s %s -> %s (%.0f ms)", method, _path_only(path), response.status, elapsed_ms)
         if response.status >= 300:
             raise self._error_for(method, path, response)
         return response
 
-    def _pace(self, family: str) -> None:
+    def _pace(self, family: str, method: str, path: str) -> None:
         while (used_up := self._limits.reserve(family, self._clock.now())) is not None:
-            self._wait_for_reset(used_up)
+            self._wait_for_reset(used_up, method, _path_only(path))
 
-    def _wait_for_reset(self, used_up: UsedUp) -> None:
+    def _wait_for_reset(self, used_up: UsedUp, method: str, path: str) -> None:
         # Read the clock again: reserve() may have waited for another thread's probe to be answered.
         wait = (used_up.reset_at - self._clock.now()).total_seconds() + RESET_MARGIN_SECONDS
         until, family = iso_utc(used_up.reset_at), used_up.family
+        self._refuse_endless_wait(used_up, wait, method, path)
         # Without a listener, a warning, so CI logs show why a run pauses (media: 30 per 30 min on Mastodon).
         level = logging.INFO if self.on_pacing_wait else logging.WARNING
         log.log(level, "rate limit %r used up: waiting %.0f s, until %s", family, wait, until)
         if self.on_pacing_wait:
             self.on_pacing_wait(PacingWait(family, wait, used_up.reset_at, self._limits.rate_limit(family)))
+        self._refuse_wait_past_run(used_up, method, path)
         self._clock.sleep(wait)
+
+    def _refuse_endless_wait(self, used_up: UsedUp, wait: float, method: str, path: str) -> None:
+        """Beyond Mastodon's longest window, a reset is the server's mistake or worse: wait only within
+        --max-duration, which bounds the run anyway."""
+        if wait <= PACING_HORIZON_SECONDS or self.run_ends_at is not None:
+            return
+        noun = FAMILY_NOUNS.get(used_up.family, "requests")
+        longest = far_off(LONGEST_WINDOW_SECONDS)
+        raise WaitTooLong(
+            f"the server asked to wait until {iso_utc(used_up.reset_at)} (in {far_off(wait)}) before more "
+            f"{noun}; that is longer than Mastodon's longest rate-limit window ({longest}), so publish "
+            "does not wait (hint: run again after that time; `publish sync --max-duration SECONDS` waits "
+            "that long only if the run may last until then)",
+            method=method,
+            path=path,
+        )
+
+    def _refuse_wait_past_run(self, used_up: UsedUp, method: str, path: str) -> None:
+        if self.run_ends_at is None or used_up.reset_at <= self.run_ends_at:
+            return
+        raise TimeUp(
+            f"not sent: the {used_up.family} rate limit allows more at {iso_utc(used_up.reset_at)}, after "
+            f"the run's time (--max-duration) ends at {iso_utc(self.run_ends_at)}",
+            method=method,
+            path=path,
+        )
+
+    def _allowance(self, options: dict[str, Any]) -> Allowance:
+        own = self._deadline + _upload_bytes(options) / MIN_UPLOAD_BYTES_PER_SECOND
+        left = self.time_left()
+        if left is not None and left <= own:
+            return Allowance(max(left, 0.0), run_ends=True)
+        return Allowance(own, run_ends=False)
 
     def _transport(
         self, method: str, path: str, options: dict[str, Any], headers: dict[str, str]
-    ) -> requests.Response:
+    ) -> Received:
+        allowance = self._allowance(options)
+        where = {"method": method, "path": self.redact(_path_only(path))}
+        if allowance.run_ends and allowance.seconds <= 0:
+            raise TimeUp("not sent: the run's time (--max-duration) is up", **where)
+        read_timeout = min(self._timeout, allowance.seconds)
+        send = partial(
+            self._session.request,
+            method,
+            self.base_url + path,
+            headers=headers,
+            auth=HEADERS_ONLY,
+            timeout=(min(read_timeout, CONNECT_TIMEOUT_CAP), read_timeout),
+            allow_redirects=False,
+            stream=True,  # read by `exchange`, in chunks, counted and timed
+            **options,
+        )
         try:
-            return self._session.request(
-                method,
-                self.base_url + path,
-                headers=headers,
-                auth=HEADERS_ONLY,
-                timeout=self._timeout,
-                allow_redirects=False,
-                **options,
+            return exchange(
+                send, seconds=allowance.seconds, max_bytes=self._max_answer_bytes, monotonic=self._monotonic
             )
-        except TRANSPORT_ERRORS as exc:
-            log.debug("%s %s -> %s", method, _path_only(path), type(exc).__name__)
-            raise NetworkError(
-                self.redact(_describe_transport_error(exc, self._timeout[1])),
-                method=method,
-                path=self.redact(_path_only(path)),
-            ) from exc
+        except (TooLarge, TooSlow, requests.RequestException) as exc:
+            log.debug("%s %s -> %s", method, where["path"], type(exc).__name__)
+            raise self._failure(exc, allowance, read_timeout, where) from None
+
+    def _failure(
+        self, exc: Exception, allowance: Allowance, read_timeout: float, where: dict[str, str]
+    ) -> PublishError:
+        """What a failed exchange means. The library's own text holds the URL (and maybe a header): never
+        repeated, only classified."""
+        if isinstance(exc, TooLarge):
+            return ServerError(f"answer larger than {exc.cap} bytes; not read", status=exc.status, **where)
+        timed_out = isinstance(exc, TooSlow | requests.Timeout)
+        if timed_out and allowance.run_ends and (isinstance(exc, TooSlow) or read_timeout < self._timeout):
+            return TimeUp(
+                f"the run's time (--max-duration) ran out after {round(allowance.seconds, 1):g} s of this "
+                "request, before the answer was complete; whether it was applied is unknown (the next run "
+                "finds out)",
+                **where,
+            )
+        if isinstance(exc, TooSlow):
+            return NetworkError(f"no complete answer within {allowance.seconds:g} s", **where)
+        if isinstance(exc, TRANSPORT_ERRORS):
+            return NetworkError(describe_transport_error(exc, read_timeout), **where)
+        return ApiError(f"request refused by the HTTP library ({type(exc).__name__})", **where)
 
     def _error_for(self, method: str, path: str, response: Response) -> ApiError:
-        message = self.redact(server_message(response))
+        message = self.shown(server_message(response))
         safe_path = self.redact(_path_only(path))
         where: dict[str, Any] = {"status": response.status, "method": method, "path": safe_path}
         if 300 <= response.status < 400:
-            return ApiError(self.redact(_redirect_message(response)), **where)
+            return ApiError(self.shown(redirect_message(response)), **where)
         if response.status == 429:
             reset_at = reset_from_headers(response.headers, self._clock.now())
             resets = f" (limit resets at {iso_utc(reset_at)})" if reset_at else ""
@@ -245,45 +332,9 @@ def _path_only(path: str) -> str:
     return path.split("?", 1)[0]
 
 
-def _to_response(raw: requests.Response) -> Response:
-    text = raw.text
-    return Response(
-        status=raw.status_code,
-        headers={name.lower(): value for name, value in raw.headers.items()},
-        body=_parse_json(text),
-        text=text,
-    )
-
-
-def _parse_json(text: str) -> Any:
-    if not text.strip():
-        return None
-    try:
-        return json_module.loads(text)
-    except ValueError:
-        return None
-
-
-def _redirect_message(response: Response) -> str:
-    location = response.headers.get("location", "")
-    host = urlsplit(location).netloc or "the same host"
-    return f"redirect to {host} refused (not followed, so the token is never sent elsewhere)"
-
-
-def _describe_transport_error(exc: Exception, read_timeout: float) -> str:
-    # The library's own text embeds the full URL with its query string: classify it, never repeat it.
-    text = str(exc)
-    if isinstance(exc, requests.ConnectTimeout):
-        return "could not connect (timed out)"
-    if isinstance(exc, requests.Timeout):
-        return f"no answer within {read_timeout:g} s (read timeout)"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return "connection dropped while reading the answer"
-    if "Connection refused" in text:
-        return "connection refused"
-    if "RemoteDisconnected" in text or "Connection aborted" in text:
-        return "connection closed before an answer came"
-    return f"connection failed ({type(exc).__name__})"
+def _upload_bytes(options: dict[str, Any]) -> int:
+    body = options.get("data")
+    return len(body) if isinstance(body, MultipartBody) else 0
 
 
 def _request_body(
@@ -313,3 +364,6 @@ def _rewind(positions: list[tuple[Any, int]]) -> None:
     """Put streamed files back where they started, so a retried upload sends the whole file again."""
     for handle, position in positions:
         handle.seek(position)
+
+
+__all__ = ["REDACTED", "HttpClient", "Response", "SecretFilter", "redact", "server_message"]

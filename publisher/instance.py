@@ -24,7 +24,9 @@ from pydantic import ValidationError
 
 from publisher.clock import Clock
 from publisher.config import Account, Config, Limits
+from publisher.confine import RefusedPath, read_regular
 from publisher.errors import ApiError
+from publisher.untrusted import token_from
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +125,8 @@ class InstanceCache:
 
     @classmethod
     def for_config(cls, config: Config) -> InstanceCache:
-        return cls(config.path(config.publish.state).parent / CACHE_DIR)
+        folder = (Path(config.publish.state).parent / CACHE_DIR).as_posix()
+        return cls(config.path(folder, "publish.state"))  # beside the state file, inside the repository
 
     def path(self, instance: str) -> Path:
         host = re.sub(r"[^A-Za-z0-9.-]", "_", urlsplit(instance).netloc)
@@ -132,14 +135,14 @@ class InstanceCache:
     def load(self, instance: str) -> Announcement | None:
         """The cached announcement, or None when there is none, it is unreadable or for another URL."""
         try:
-            data = json.loads(self.path(instance).read_text(encoding="utf-8"))
+            data = json.loads(read_regular(self.path(instance)).decode("utf-8"))
             if data.get("version") != CACHE_VERSION or data.get("instance") != instance:
                 return None
             limits = _cached_limits(data["limits"])
             fetched_at = _aware(datetime.fromisoformat(data["fetched_at"]))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RefusedPath) as exc:
             log.warning("ignoring unreadable instance cache %s: %s", self.path(instance), exc)
             return None
         return Announcement(instance, fetched_at, limits, data.get("server_version"))
@@ -294,7 +297,7 @@ def publishing_fetch(client_for: ClientFor, environ: Mapping[str, str]) -> Insta
     """Sync asks through the clients it publishes with; an account without a token is not asked at all."""
 
     def fetch(name: str, account: Account) -> Any:
-        token = environ.get(account.token_env, "").strip()
+        token = token_from(environ, account.token_env, name)
         return client_for(name, account, token).instance() if token else None
 
     return fetch

@@ -16,12 +16,14 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from pydantic import ValidationError
 
+from publisher.answers import json_object, required_text
 from publisher.app import token_for
 from publisher.clock import Clock
 from publisher.config import Account, Config, load_config
 from publisher.errors import EXIT_INVALID, AuthError, InvalidInput, Problem, PublishError, Unprocessable
 from publisher.http import HttpClient
 from publisher.mastodon import MastodonClient
+from publisher.untrusted import escape_controls
 
 log = logging.getLogger(__name__)
 
@@ -144,9 +146,10 @@ def register_app(http: HttpClient, website: str | None) -> AppCredentials:
     fields = {"client_name": CLIENT_NAME, "redirect_uris": OUT_OF_BAND, "scopes": SCOPES}
     if website:
         fields["website"] = website
-    body = http.request("POST", "/api/v1/apps", data=fields, auth=False).body
-    log.debug("registered app %s", body.get("id"))
-    return AppCredentials(str(body["client_id"]), str(body["client_secret"]))
+    response = http.request("POST", "/api/v1/apps", data=fields, auth=False)
+    body = json_object(response)
+    log.debug("registered app %s", escape_controls(str(body.get("id"))))
+    return AppCredentials(*(required_text(response, body, key) for key in ("client_id", "client_secret")))
 
 
 def authorization_url(instance: str, app: AppCredentials, pkce: Pkce) -> str:
@@ -173,13 +176,16 @@ def exchange_code(http: HttpClient, app: AppCredentials, code: str, pkce: Pkce) 
         "scope": SCOPES,
     }
     try:
-        body = http.request("POST", "/oauth/token", data=fields, retry=False, auth=False).body
+        response = http.request("POST", "/oauth/token", data=fields, retry=False, auth=False)
     except (AuthError, Unprocessable) as exc:
         hint = "run `publish login` again and paste the code the page shows right after you authorize"
         raise LoginFailed(
             f"the authorization code was not accepted: {exc.server_message} (hint: {hint})"
         ) from None
-    return str(body["access_token"]), str(body.get("scope") or SCOPES)
+    body = json_object(response)
+    scopes = body.get("scope")  # shown to the user
+    granted = escape_controls(scopes) if isinstance(scopes, str) and scopes else SCOPES
+    return required_text(response, body, "access_token"), granted
 
 
 def verify_token(instance: str, token: str, clock: Clock) -> Identity:

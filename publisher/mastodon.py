@@ -1,4 +1,6 @@
-"""The Mastodon endpoints the publisher uses, as typed calls over the one HttpClient."""
+"""The Mastodon endpoints the publisher uses, as typed calls over the one HttpClient.
+
+Every id goes into a path checked and quoted; every answer is checked (answers.py) before it is read."""
 
 from __future__ import annotations
 
@@ -10,6 +12,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from publisher.answers import (
+    checked_media,
+    checked_scheduled,
+    checked_status,
+    json_object,
+    json_objects,
+    mapping,
+    server_id,
+    shown_text,
+    typed_texts,
+)
 from publisher.clock import Clock, iso_utc, parse_iso8601
 from publisher.errors import (
     ApiError,
@@ -19,10 +32,11 @@ from publisher.errors import (
     ServerError,
     Unprocessable,
 )
-from publisher.http import HttpClient
+from publisher.http import HttpClient, Response
 from publisher.models import DesiredStatus
 from publisher.ratelimits import PacingWait
 from publisher.retry import is_rate_limited, is_retryable
+from publisher.untrusted import SERVER_ID_RULE, path_segment
 
 log = logging.getLogger(__name__)
 
@@ -93,29 +107,36 @@ def status_params(
 
 
 def _timestamp(value: Any) -> datetime | None:
-    return parse_iso8601(value) if isinstance(value, str) and value else None
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return parse_iso8601(value)
+    except (ValueError, OverflowError):
+        return None
 
 
 def _media(body: dict[str, Any]) -> Media:
-    url = body.get("url")
-    return Media(id=str(body["id"]), url=url, processed=url is not None)
+    """From a checked media attachment (answers.checked_media)."""
+    return Media(id=body["id"], url=body["url"], processed=body["url"] is not None)
 
 
 def parse_status(body: dict[str, Any]) -> Status:
-    return Status(
-        id=str(body["id"]), url=body.get("url"), created_at=_timestamp(body.get("created_at")), raw=body
-    )
+    """From a status the client checked (answers.checked_status): what MastodonClient methods return."""
+    return Status(id=body["id"], url=body["url"], created_at=_timestamp(body.get("created_at")), raw=body)
 
 
 def parse_scheduled(body: dict[str, Any]) -> ScheduledStatus:
-    return ScheduledStatus(id=str(body["id"]), scheduled_at=_timestamp(body.get("scheduled_at")), raw=body)
+    """From a scheduled status the client checked (answers.checked_scheduled)."""
+    return ScheduledStatus(id=body["id"], scheduled_at=_timestamp(body.get("scheduled_at")), raw=body)
 
 
-def _status_or_scheduled(body: dict[str, Any]) -> Status | ScheduledStatus:
-    # A scheduled_at in the past is ignored and the status published at once: look at what came back.
-    if "scheduled_at" in body and "params" in body:
-        return parse_scheduled(body)
-    return parse_status(body)
+def api_path(template: str, *ids: str) -> str:
+    """`template` ("/api/v1/statuses/{}") with each id checked and quoted: an id is data, never a path."""
+    try:
+        return template.format(*(path_segment(value) for value in ids))
+    except (ValueError, TypeError):
+        shown = template.replace("{}", ":id")
+        raise ApiError(f"refused to request {shown}: an id is not a server id ({SERVER_ID_RULE})") from None
 
 
 class MastodonClient:
@@ -137,6 +158,10 @@ class MastodonClient:
     def watch_pacing(self, listener: Callable[[PacingWait], None]) -> None:
         """Call `listener` before each wait for a rate-limit window; if it raises, the request is not sent."""
         self._http.on_pacing_wait = listener
+
+    def finish_by(self, moment: datetime | None) -> None:
+        """The run's end (--max-duration): no request, retry, poll or wait of this client goes past it."""
+        self._http.run_ends_at = moment
 
     # -- media -------------------------------------------------------------------------------------
 
@@ -162,7 +187,7 @@ class MastodonClient:
                     thumbnail[1],
                 )
             response = self._http.request("POST", "/api/v2/media", data=fields, files=files)
-        media = _media(response.body)
+        media = _media(checked_media(response, json_object(response)))
         log.debug("uploaded %s as media %s (processed: %s)", path.name, media.id, media.processed)
         return media
 
@@ -204,9 +229,9 @@ class MastodonClient:
                 response = self._http.request("GET", _media_path(media_id))
             except Unprocessable:
                 return None
-            body = response.body if isinstance(response.body, dict) else {}
+            body = mapping(response.body)
             if response.status == 200 and body.get("url") is not None:
-                return _media(response.body)
+                return _media(checked_media(response, body))
             self._sleep_before_next_poll(media_id, delay, deadline)
             delay = min(delay * 2, MEDIA_POLL_MAX_DELAY)
 
@@ -219,7 +244,7 @@ class MastodonClient:
                 path=_media_path(media_id),
             )
         log.debug("media %s still processing; next poll in %g s", media_id, min(delay, left))
-        self._clock.sleep(min(delay, left))
+        self._pause(min(delay, left))
 
     # -- statuses ----------------------------------------------------------------------------------
 
@@ -242,13 +267,13 @@ class MastodonClient:
                 response = self._http.request(
                     "POST", "/api/v1/statuses", json=params, headers=headers, retry_if=retry_if
                 )
-                return _status_or_scheduled(response.body)
+                return self._status_or_scheduled(response)
             except Unprocessable as exc:
                 if NOT_READY_MESSAGE not in exc.server_message or not_ready_waits >= self._not_ready_retries:
                     raise
                 not_ready_waits += 1
                 log.info("attached media not processed yet; posting again in %g s", NOT_READY_WAIT_SECONDS)
-                self._clock.sleep(NOT_READY_WAIT_SECONDS)
+                self._pause(NOT_READY_WAIT_SECONDS)
             except (NetworkError, ServerError) as exc:
                 found = self._after_uncertain(exc, find_existing, uncertain)
                 if found is not None:
@@ -264,53 +289,81 @@ class MastodonClient:
             log.info(
                 "outcome of a status create unknown (%s); not on the server, retrying in %g s", exc, delay
             )
-            self._clock.sleep(delay)
+            self._pause(delay)
         return found
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep, but not past the run's end: the next request then says the time is up."""
+        left = self._http.time_left()
+        self._clock.sleep(seconds if left is None else max(0.0, min(seconds, left)))
+
+    def _status(self, response: Response) -> Status:
+        return parse_status(checked_status(response, json_object(response), self._http.base_url))
+
+    def _scheduled(self, response: Response) -> ScheduledStatus:
+        return parse_scheduled(checked_scheduled(response, json_object(response)))
+
+    def _status_or_scheduled(self, response: Response) -> Status | ScheduledStatus:
+        # A scheduled_at in the past is ignored and the status published at once: look at what came back.
+        body = json_object(response)
+        if "scheduled_at" in body and "params" in body:
+            return self._scheduled(response)
+        return self._status(response)
 
     def edit_status(self, status_id: str, params: dict[str, Any]) -> Status:
         """PUT the full new state: any field left out is cleared by the server."""
-        response = self._http.request("PUT", f"/api/v1/statuses/{status_id}", json=params)
-        return parse_status(response.body)
+        response = self._http.request("PUT", _status_path(status_id), json=params)
+        return self._status(response)
 
     def delete_status(self, status_id: str) -> dict[str, Any]:
         """The deleted status, with its source text. NotFound may mean an earlier try succeeded."""
-        return self._http.request("DELETE", f"/api/v1/statuses/{status_id}").body
+        return mapping(self._http.request("DELETE", _status_path(status_id)).body)
 
     def get_status(self, status_id: str) -> Status:
-        return parse_status(self._http.request("GET", f"/api/v1/statuses/{status_id}").body)
+        return self._status(self._http.request("GET", _status_path(status_id)))
 
     def status_source(self, status_id: str) -> dict[str, Any]:
         """GET /api/v1/statuses/:id/source: the plain text and spoiler as they were sent."""
-        return self._http.request("GET", f"/api/v1/statuses/{status_id}/source").body
+        response = self._http.request("GET", _status_path(status_id) + "/source")
+        source = json_object(response)
+        return {**source, **typed_texts(source, "text", "spoiler_text")}
 
     def account_statuses(self, account_id: str, *, limit: int = 40, max_id: str | None = None) -> list[dict]:
+        """A page of the account's statuses, newest first, each checked (answers.checked_status)."""
         params: dict[str, Any] = {"limit": limit}
         if max_id is not None:
             params["max_id"] = max_id
-        return self._http.request("GET", f"/api/v1/accounts/{account_id}/statuses", params=params).body
+        path = api_path("/api/v1/accounts/{}/statuses", account_id)
+        response = self._http.request("GET", path, params=params)
+        return [checked_status(response, raw, self._http.base_url) for raw in json_objects(response)]
 
     # -- scheduled statuses ------------------------------------------------------------------------
 
     def scheduled_statuses(self) -> list[dict]:
-        return self._http.request("GET", "/api/v1/scheduled_statuses").body
+        """The account's scheduled statuses, each checked (answers.checked_scheduled)."""
+        response = self._http.request("GET", "/api/v1/scheduled_statuses")
+        return [checked_scheduled(response, raw) for raw in json_objects(response)]
 
     def get_scheduled(self, scheduled_id: str) -> ScheduledStatus:
-        return parse_scheduled(self._http.request("GET", f"/api/v1/scheduled_statuses/{scheduled_id}").body)
+        return self._scheduled(self._http.request("GET", _scheduled_path(scheduled_id)))
 
     def reschedule(self, scheduled_id: str, scheduled_at: datetime) -> ScheduledStatus:
         body = {"scheduled_at": iso_utc(scheduled_at)}
-        return parse_scheduled(
-            self._http.request("PUT", f"/api/v1/scheduled_statuses/{scheduled_id}", json=body).body
-        )
+        return self._scheduled(self._http.request("PUT", _scheduled_path(scheduled_id), json=body))
 
     def delete_scheduled(self, scheduled_id: str) -> None:
-        self._http.request("DELETE", f"/api/v1/scheduled_statuses/{scheduled_id}")
+        self._http.request("DELETE", _scheduled_path(scheduled_id))
 
     # -- account and instance ----------------------------------------------------------------------
 
     def verify_credentials(self) -> Account:
-        body = self._http.request("GET", "/api/v1/accounts/verify_credentials").body
-        return Account(id=str(body["id"]), username=body["username"], acct=body["acct"])
+        response = self._http.request("GET", "/api/v1/accounts/verify_credentials")
+        body = json_object(response)
+        return Account(
+            id=server_id(response, body.get("id")),
+            username=shown_text(response, body, "username"),
+            acct=shown_text(response, body, "acct"),
+        )
 
     def instance(self) -> dict[str, Any]:
         """GET /api/v2/instance without auth, or /api/v1/instance on servers that lack v2."""
@@ -321,5 +374,13 @@ class MastodonClient:
             return self._http.request("GET", "/api/v1/instance", auth=False).body
 
 
+def _status_path(status_id: str) -> str:
+    return api_path("/api/v1/statuses/{}", status_id)
+
+
 def _media_path(media_id: str) -> str:
-    return f"/api/v1/media/{media_id}"
+    return api_path("/api/v1/media/{}", media_id)
+
+
+def _scheduled_path(scheduled_id: str) -> str:
+    return api_path("/api/v1/scheduled_statuses/{}", scheduled_id)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+
+from publisher.confine import Confinement, RefusedPath
 
 CHUNK = 1 << 20
 
@@ -19,9 +20,6 @@ _ISO_BRANDS = {
 }
 
 
-Resolve = Callable[[Path], Path]
-
-
 class MediaFileError(Exception):
     def __init__(self, message: str, hint: str = ""):
         self.hint = hint
@@ -29,51 +27,34 @@ class MediaFileError(Exception):
 
 
 def resolve_media_path(
-    entry_path: str,
-    post_file: Path,
-    root: Path,
-    *,
-    real_root: Path | None = None,
-    resolve: Resolve = Path.resolve,
+    entry_path: str, post_file: Path, root: Path, *, confinement: Confinement | None = None
 ) -> Path:
     """The real file a post's `media[].path` names; it must stay inside the repository.
 
-    `real_root`: root.resolve() when the caller has it; `resolve`: Path.resolve, or the same but faster."""
+    `confinement`: the run's Confinement of root, which resolves each folder once."""
     if PurePosixPath(entry_path).is_absolute() or Path(entry_path).is_absolute():
         raise MediaFileError("absolute paths are not allowed", "write the path relative to the post file")
-    candidate = post_file.parent / entry_path
-    real_root = real_root or root.resolve()
-    real = resolve(candidate)
-    if not real.is_relative_to(real_root):
-        raise MediaFileError("points outside the repository", "keep media files inside the repository")
-    if not real.is_file():
+    confinement = confinement or Confinement(root)
+    try:
+        real = confinement.real_path(post_file.parent / entry_path)
+        found = confinement.is_regular_file(real)
+    except RefusedPath as exc:
+        raise MediaFileError(str(exc), exc.hint) from None
+    if not found:
         raise MediaFileError(f"file not found: {entry_path}", "check the path, relative to the post file")
     return real
 
 
 class MediaPaths:
-    """resolve_media_path for the many media files of one run: the root and each folder are resolved once
-    (Path.resolve asks the file system about every folder on the way, every time)."""
+    """resolve_media_path for the many media files of one run, sharing one Confinement."""
 
     def __init__(self, root: Path):
         self.root = root
-        self.real_root = root.resolve()
-        self._real_folders: dict[Path, Path] = {}
+        self.confinement = Confinement(root)
+        self.real_root = self.confinement.real_root
 
     def resolve(self, entry_path: str, post_file: Path) -> Path:
-        return resolve_media_path(
-            entry_path, post_file, self.root, real_root=self.real_root, resolve=self._real_path
-        )
-
-    def _real_path(self, path: Path) -> Path:
-        """What path.resolve() gives: its folder's real path, then the file's own symlink, if it is one."""
-        if path.name in ("", ".", ".."):
-            return path.resolve()
-        folder = self._real_folders.get(path.parent)
-        if folder is None:
-            folder = self._real_folders[path.parent] = path.parent.resolve()
-        leaf = folder / path.name
-        return leaf.resolve() if leaf.is_symlink() else leaf
+        return resolve_media_path(entry_path, post_file, self.root, confinement=self.confinement)
 
 
 def sniff_mime_type(head: bytes) -> str | None:

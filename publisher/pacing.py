@@ -100,11 +100,17 @@ def duration(seconds: float) -> str:
 class Budget:
     """`--max-duration`: stop between posts, before one that would not end in time; the next run goes on."""
 
-    def __init__(self, clock: Clock, seconds: float | None):
+    def __init__(self, clock: Clock, seconds: float | None, started: datetime | None = None):
+        """`started`: when the run began (the command, not the first post), else now."""
         self.clock = clock
         self.seconds = seconds
-        self.started = clock.now()
+        self.started = started or clock.now()
         self.durations: list[float] = []
+
+    @property
+    def ends_at(self) -> datetime | None:
+        """The moment no request, retry or wait may pass, or None without --max-duration."""
+        return None if self.seconds is None else self.started + timedelta(seconds=self.seconds)
 
     def elapsed(self) -> float:
         return (self.clock.now() - self.started).total_seconds()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import AliasChoices, ConfigDict, Field, ValidationError, field_validator
 
+from publisher.confine import Confinement, read_handle
 from publisher.errors import Problem
 from publisher.frontmatter import FrontMatterError, ParsedFile, parse_markdown_file, parse_yaml_file
 from publisher.languages import LanguageCode
@@ -25,7 +26,6 @@ POST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 PART_HINT = "rename the file without '#', or set `id:`; x#2 is how publish names part 2 of a thread x"
 TIMEZONE_HINT = "e.g. 2026-12-01T09:00:00Z or 2026-12-01T10:00:00+01:00"
 WHITESPACE = re.compile(r"\s")
-READ_CHUNK = 1 << 16
 
 
 class MediaEntry(Frozen):
@@ -170,16 +170,14 @@ def _is_file(entry: os.DirEntry) -> bool:
     return entry.is_file(follow_symlinks=False) or (entry.is_symlink() and Path(entry.path).is_file())
 
 
-def read_bytes(path: str | Path) -> bytes:
-    """The whole file, like Path.read_bytes, without the io module's layers: a quarter of the time."""
-    handle = os.open(path, os.O_RDONLY)
-    try:
-        chunks = []
-        while chunk := os.read(handle, READ_CHUNK):
-            chunks.append(chunk)
-    finally:
-        os.close(handle)
-    return b"".join(chunks)
+def read_bytes(path: str | Path, confinement: Confinement | None = None) -> bytes:
+    """The whole file, like Path.read_bytes, without the io module's layers: a quarter of the time.
+
+    With `confinement`: RefusedPath unless it is a regular file that resolves inside the repository (discovery
+    lists a symlinked post file wherever it points, so that reading it can refuse it by name)."""
+    if confinement is not None:
+        return confinement.read_bytes(path)
+    return read_handle(os.open(path, os.O_RDONLY))
 
 
 def parse_post(file: Path, root: Path, posts_dir: Path, data: bytes | None = None) -> Post | list[Problem]:

@@ -6,13 +6,14 @@ plain text, this is HTML)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jinja2
 
 from publisher.app import limits_by_account
 from publisher.config import Limits
+from publisher.confine import Confinement, RefusedPath
 from publisher.errors import InvalidInput, Problem
 from publisher.output.common import iso, summary_line
 from publisher.preview_cards import Card, MediaFolder, plan_card
@@ -42,33 +43,60 @@ def write_preview(result, out_dir: Path) -> Path:
         ]
 
     title, summary = "publish preview", summary_line(result.plan)
-    return _write(out_dir, cards, title, summary, iso(result.plan.now.replace(microsecond=0)) or "")
+    page = Page(title, summary, iso(result.plan.now.replace(microsecond=0)) or "", ())
+    return _write(Output(out_dir, config.root, "--html"), cards, page)
 
 
 def write_sandbox_preview(
-    contents: SandboxContents, limits: Limits, out_dir: Path, generated: str = ""
+    contents: SandboxContents, limits: Limits, out_dir: Path, generated: str = "", *, root: Path
 ) -> Path:
-    """The preview of what the sandbox server received, as out_dir/index.html."""
+    """The preview of what the sandbox server received, as out_dir/index.html; out_dir is inside root."""
     counts = f"{len(contents.statuses)} published, {len(contents.scheduled)} scheduled on the sandbox server."
 
     def cards(folder: MediaFolder) -> list[Card]:
         return sandbox_cards(contents, limits, folder)
 
-    return _write(out_dir, cards, "publish sandbox: what the server received", counts, generated)
+    page = Page("publish sandbox: what the server received", counts, generated, ())
+    return _write(Output(out_dir, root, "--sandbox"), cards, page)
 
 
-def _write(out_dir: Path, make_cards, title: str, summary: str, generated: str) -> Path:
-    index = out_dir / INDEX
+@dataclass(frozen=True)
+class Output:
+    """Where a preview goes, the repository's root, and the option that chose the folder."""
+
+    folder: Path
+    root: Path
+    option: str
+
+    def problem(self, message: str, hint: str) -> InvalidInput:
+        return InvalidInput([Problem(str(self.folder), None, self.option, message, hint)])
+
+
+def _write(output: Output, make_cards, page: Page) -> Path:
+    out_dir, index = output.folder, output.folder / INDEX
+    _stay_inside(output)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        page = Page(title, summary, generated, tuple(make_cards(MediaFolder(out_dir))))
+        page = replace(page, cards=tuple(make_cards(MediaFolder(out_dir))))
+        index.unlink(missing_ok=True)  # a symlink found there is replaced, never written through
         index.write_text(render_page(page), encoding="utf-8")
     except OSError as exc:
         message = f"cannot write the preview: {exc.strerror or exc}"
-        raise InvalidInput(
-            [Problem(str(out_dir), None, "--html", message, "choose a folder you can write to")]
-        ) from None
+        raise output.problem(message, "choose a folder you can write to") from None
     return index
+
+
+def _stay_inside(output: Output) -> None:
+    """A preview folder in the repository must not lead out of it through a symlink (a folder given outside
+    the repository is the user's own choice)."""
+    if not output.folder.absolute().is_relative_to(output.root):
+        return
+    confinement = Confinement(output.root)
+    try:
+        for path in (output.folder, MediaFolder(output.folder).folder):
+            confinement.real_path(path)
+    except RefusedPath as exc:
+        raise output.problem(str(exc), exc.hint) from None
 
 
 def render_page(page: Page) -> str:

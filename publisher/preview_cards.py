@@ -68,9 +68,12 @@ class MediaFolder:
         return self._src(target)
 
     def _target(self, key: str, name: str) -> Path:
+        """A fresh path in the folder: anything there already (a symlink too) is removed, not written to."""
         self.folder.mkdir(parents=True, exist_ok=True)
         safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)[-80:] or "file"
-        return self.folder / f"{re.sub(r'[^A-Za-z0-9]', '', key)[:64]}-{safe}"
+        target = self.folder / f"{re.sub(r'[^A-Za-z0-9]', '', key)[:64]}-{safe}"
+        target.unlink(missing_ok=True)
+        return target
 
     def _src(self, target: Path) -> str:
         return f"media/{quote(target.name)}"

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from publisher.config import Config, Limits, load_config
+from publisher.confine import Confinement, RefusedPath
 from publisher.desired import DesiredBuilder, Draft
 from publisher.errors import InvalidInput, Problem
 from publisher.instance import AccountLimits, EffectiveLimits, InstanceCache, effective_limits
@@ -30,7 +31,7 @@ class Project:
     warnings: tuple[Problem, ...] = ()  # with `lenient_defaults`: what only Mastodon's default limits forbid
 
     def state_store(self) -> StateStore:
-        return StateStore(self.config.path(self.config.publish.state), self.config.publish.state)
+        return StateStore.for_config(self.config)
 
 
 LimitsRefresh = Callable[[Config], None]
@@ -44,7 +45,7 @@ def load_project(
     never asks a server): a problem only against Mastodon's default limits, where nothing says what the
     account's server allows, is a warning; otherwise its hint says where the limit came from."""
     config = load_config(config_path)
-    posts_dir = config.path(config.publish.posts)
+    posts_dir = config.path(config.publish.posts, "publish.posts")
     if not posts_dir.is_dir():
         hint = "create it, or set [publish] posts in publish.toml"
         raise InvalidInput(
@@ -169,9 +170,14 @@ def _parse_all(
     """Every post file parsed, or recalled from the cache with its draft (keyed by source)."""
     posts, recalled = [], {}
     source_of, folder = _source_namer(config.root, posts_dir), str(posts_dir)
+    confinement = Confinement(config.root)
     for relative in post_files(posts_dir):
         file, source = posts_dir / relative, source_of(relative)
-        data = read_bytes(f"{folder}/{relative}")  # a string: a recalled post never needs the Path's own
+        try:  # a string: a recalled post never needs the Path's own
+            data = read_bytes(f"{folder}/{relative}", confinement)
+        except RefusedPath as exc:
+            problems.append(Problem(source, None, "", str(exc), exc.hint))
+            continue
         known = cache.recall(source, file, data, builder)
         result = known.post if known else parse_post(file, config.root, posts_dir, data)
         if isinstance(result, list):

@@ -15,6 +15,7 @@ from publisher.clock import parse_iso8601
 
 MEDIA_UPLOAD_PATH = re.compile(r"^/api/v\d+/media/?$")
 STATUS_PATH = re.compile(r"^/api/v1/statuses(/[^/]+)?/?$")
+COUNT = re.compile(r"[0-9]{1,12}")  # ASCII digits: str.isdigit() also takes "²", which int() refuses
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,10 @@ FAMILY_NOUNS = {
     "deletes": "deletes",
     "requests": "requests",
 }
+LONGEST_WINDOW_SECONDS = max(limit.period for limit in MASTODON_RATE_LIMITS.values())  # 3 h: statuses
+# Pacing never waits longer than this unless --max-duration allows it: a reset further off than Mastodon's
+# longest window (plus a quarter of an hour for our clock and the server's to disagree) is no window of its.
+PACING_HORIZON_SECONDS = LONGEST_WINDOW_SECONDS + 900
 
 
 def rate_limit_family(method: str, path: str) -> str:
@@ -64,7 +69,7 @@ def _parse_ratelimit_reset(value: str | None) -> datetime | None:
         return None
     try:
         return parse_iso8601(value).replace(microsecond=0)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 
@@ -72,12 +77,18 @@ def _parse_retry_after(headers: Mapping[str, str], now: datetime) -> datetime | 
     value = (headers.get("retry-after") or "").strip()
     if not value:
         return None
-    if value.isdigit():
-        return now + timedelta(seconds=int(value))
     try:
+        if COUNT.fullmatch(value):
+            return now + timedelta(seconds=int(value))
         return parsedate_to_datetime(value).astimezone(UTC)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: past the year 9999
         return None
+
+
+def far_off(seconds: float) -> str:
+    """A long wait in words: '3.0 h', '27,000 days'."""
+    days = seconds / 86_400
+    return f"{days:,.0f} days" if days >= 2 else f"{seconds / 3600:.1f} h"
 
 
 @dataclass(frozen=True)
@@ -119,13 +130,13 @@ class RateLimitTracker:
             return RateLimit(self._announced.get(family, default.limit), default.period)
 
     def remember(self, family: str, headers: Mapping[str, str]) -> None:
-        remaining = headers.get("x-ratelimit-remaining", "")
+        remaining = headers.get("x-ratelimit-remaining", "").strip()
         reset_at = _parse_ratelimit_reset(headers.get("x-ratelimit-reset"))
-        if not remaining.strip().isdigit() or reset_at is None:
+        if not COUNT.fullmatch(remaining) or reset_at is None:
             return
         with self._lock:
             limit = headers.get("x-ratelimit-limit", "").strip()
-            if limit.isdigit():
+            if COUNT.fullmatch(limit) and int(limit) > 0:  # a limit of 0 would divide the estimates by zero
                 self._announced[family] = int(limit)
             known = self._limits.get(family)
             count = int(remaining)

@@ -1,4 +1,4 @@
-"""One sandboxed Jinja environment turning a post into its status text."""
+"""One bounded, sandboxed Jinja environment turning a post into its status text."""
 
 from __future__ import annotations
 
@@ -7,16 +7,67 @@ from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.loaders import split_template_path
+
+from publisher.confine import Confinement, RefusedPath, read_regular
+from publisher.template_bounds import BoundedEnvironment, OverBudget, RenderBudget
 
 BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
 
 
 class TemplateProblem(Exception):
-    def __init__(self, template: str, line: int | None, message: str):
+    def __init__(self, template: str, line: int | None, message: str, hint: str = ""):
         self.template = template
         self.line = line
+        self.hint = hint
         super().__init__(message)
+
+
+class TemplateFileError(jinja2.TemplateError):
+    """A template file that may not or cannot be used: outside the repository, a loop, not UTF-8."""
+
+    def __init__(self, path: Path, message: str, hint: str):
+        self.path = path
+        self.hint = hint
+        super().__init__(message)
+
+
+class ConfinedLoader(jinja2.BaseLoader):
+    """The user's templates folder, like FileSystemLoader, but a template (an include, an import, a parent it
+    extends) that resolves outside the repository is refused, never read."""
+
+    def __init__(self, folder: Path, confinement: Confinement):
+        self.folder = folder
+        self.confinement = confinement
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        path = self.folder.joinpath(*split_template_path(template))  # refuses `..`
+        data = self._read(path)
+        if data is None:
+            raise jinja2.TemplateNotFound(template)
+        return _decoded(data, path), str(path), lambda: True
+
+    def _read(self, path: Path) -> bytes | None:
+        """The file's bytes; None when there is no such file (or a folder, a pipe): then the built-in."""
+        try:
+            real = self.confinement.real_path(path)
+            return read_regular(real) if self.confinement.is_regular_file(real) else None
+        except RefusedPath as exc:
+            raise TemplateFileError(path, str(exc), exc.hint) from None
+        except OSError as exc:
+            message = f"cannot be read: {exc.strerror or exc}"
+            raise TemplateFileError(path, message, "check the file's permissions") from None
+
+
+def _decoded(data: bytes, path: Path) -> str:
+    """What reading the file as UTF-8 text gives, universal newlines included."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise TemplateFileError(path, "not UTF-8 text", "save the file as UTF-8") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def builtin_template(name: str) -> tuple[str, str, Callable[[], bool]] | None:
@@ -27,19 +78,31 @@ def builtin_template(name: str) -> tuple[str, str, Callable[[], bool]] | None:
     return path.read_text(encoding="utf-8"), str(path), lambda: True
 
 
+def runtime_message(exc: Exception) -> str:
+    """What went wrong while rendering, in the words of Jinja or Python."""
+    if isinstance(exc, RecursionError):
+        return "recursion too deep: a macro, a `recursive` loop, an include or an extends never ends"
+    if isinstance(exc, (jinja2.TemplateError, OverBudget, TypeError, ValueError, ArithmeticError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
 def hashtag(tag: str) -> str:
     return "#" + "".join(str(tag).lstrip("#").split())
 
 
 class Renderer:
-    """Templates from the user's folder first, then the built-in default. Compiled templates are cached."""
+    """Templates from the user's folder first, then the built-in default. Compiled templates are cached.
 
-    def __init__(self, templates_dir: Path):
+    `confinement`: the repository's; `budget`: what one rendering may take (time, output)."""
+
+    def __init__(self, templates_dir: Path, confinement: Confinement, budget: RenderBudget = RenderBudget()):
         self.templates_dir = templates_dir
         loader = jinja2.ChoiceLoader(
-            [jinja2.FileSystemLoader(templates_dir), jinja2.FunctionLoader(builtin_template)]
+            [ConfinedLoader(templates_dir, confinement), jinja2.FunctionLoader(builtin_template)]
         )
-        self.env = SandboxedEnvironment(
+        self.env = BoundedEnvironment(
+            budget,
             loader=loader,
             undefined=jinja2.StrictUndefined,
             autoescape=False,  # statuses are plain text; the HTML preview escapes on its own
@@ -54,23 +117,24 @@ class Renderer:
             self.env.get_template(name)
         except jinja2.TemplateNotFound:
             return False
-        except jinja2.TemplateSyntaxError:
+        except Exception:  # noqa: BLE001 - it is there but broken: render says how
             return True
         return True
 
     def render(self, name: str, context: dict) -> str:
         try:
-            template = self.env.get_template(name)
-            return template.render(context).strip()
+            return self.env.render(self.env.get_template(name), context).strip()
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateProblem(
                 self._shown(exc.name or name), exc.lineno, exc.message or str(exc)
             ) from None
         except jinja2.TemplateNotFound as exc:
             raise TemplateProblem(name, None, f"template not found: {exc.name}") from None
-        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+        except TemplateFileError as exc:
+            raise TemplateProblem(self._shown(str(exc.path)), None, str(exc), exc.hint) from None
+        except Exception as exc:  # noqa: BLE001 - a template is the user's code: what it raises is theirs to fix
             shown, line = self._error_location(exc, name)
-            raise TemplateProblem(shown, line, str(exc)) from None
+            raise TemplateProblem(shown, line, runtime_message(exc), getattr(exc, "hint", "")) from None
 
     def _error_location(self, exc: Exception, name: str) -> tuple[str, int | None]:
         """Jinja rewrites tracebacks so template frames carry the template file and line."""

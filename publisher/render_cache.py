@@ -32,6 +32,7 @@ from pydantic import TypeAdapter
 import publisher
 from publisher.clock import Clock, SystemClock
 from publisher.config import Config, Limits
+from publisher.confine import Confinement, RefusedPath, read_regular
 from publisher.desired import DesiredBuilder, Draft
 from publisher.frontmatter import ParsedFile
 from publisher.instance import InstanceCache
@@ -229,14 +230,14 @@ def _read_entries(path: Path, adapter: TypeAdapter[dict], header: dict) -> dict:
     """A cache file's entries, validated; none when the file is missing, unusable or written with another
     header (another schema, or for other templates, config or software): never an error."""
     try:
-        first, _, entries = path.read_bytes().partition(b"\n")
+        first, _, entries = read_regular(path).partition(b"\n")
         if json.loads(first) != header:
             log.debug("%s was written for other software, templates or config: starting afresh", path)
             return {}
         return adapter.validate_json(entries)
     except FileNotFoundError:
         return {}
-    except (OSError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+    except (OSError, ValueError, RefusedPath) as exc:  # pydantic's ValidationError is a ValueError
         log.warning("ignoring unreadable cache file %s: %s", path, exc)
         return {}
 
@@ -266,7 +267,7 @@ def run_fingerprint(config: Config, software: str | None = None) -> str:
         "publish": config.publish.model_dump(mode="json"),
         "defaults": config.defaults.model_dump(mode="json"),
         "accounts": list(config.accounts),  # the first is the default account
-        "templates": folder_digest(config.path(config.publish.templates)),
+        "templates": folder_digest(config.path(config.publish.templates, "publish.templates"), config.root),
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
@@ -297,23 +298,24 @@ def _installed_version(name: str) -> str:
         return "not installed"
 
 
-def folder_digest(folder: Path) -> list[tuple[str, str]]:
-    """(path relative to folder, sha256) of every file below it, following symlinks, each folder once."""
-    found, seen = [], set()
+def folder_digest(folder: Path, root: Path) -> list[tuple[str, str]]:
+    """(path relative to folder, sha256) of every file below it, each folder once, following symlinks that
+    stay inside the repository at root; nothing outside it is read (a template leading there is refused)."""
+    found, seen, confinement = [], set(), Confinement(root)
     for current, folders, files in os.walk(folder, followlinks=True):
         real = os.path.realpath(current)
-        if real in seen:
+        if real in seen or not Path(real).is_relative_to(confinement.real_root):
             folders.clear()
             continue
         seen.add(real)
         for name in files:
             path = Path(current, name)
-            found.append((path.relative_to(folder).as_posix(), _file_sha256(path)))
+            found.append((path.relative_to(folder).as_posix(), _file_sha256(path, confinement)))
     return sorted(found)
 
 
-def _file_sha256(path: Path) -> str:
+def _file_sha256(path: Path, confinement: Confinement) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError as exc:  # e.g. a dangling symlink: only a post that uses it fails, and it is not kept
-        return f"unreadable: {exc.errno}"
+        return hashlib.sha256(confinement.read_bytes(path)).hexdigest()
+    except RefusedPath as exc:  # e.g. a dangling symlink: only a post that uses it fails, and it is not kept
+        return f"unusable: {exc}"

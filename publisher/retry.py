@@ -11,6 +11,7 @@ import logging
 import random as random_module
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import tenacity
@@ -52,9 +53,11 @@ class RetryPolicy:
         clock: Clock,
         label: str = "",
         retry_if: Callable[[BaseException], bool] = is_retryable,
+        until: datetime | None = None,
     ) -> T:
-        """Run `fn` until it succeeds, fails for good, or the attempts or time budget run out."""
-        run = _PolicyRun(self, clock, label, retry_if)
+        """Run `fn` until it succeeds, fails for good, or the attempts or time budget run out; no wait
+        between attempts ends after `until` (the run's end)."""
+        run = _PolicyRun(self, clock, label, retry_if, until)
         try:
             return run.retrying()(fn)
         except RateLimited as exc:
@@ -75,11 +78,12 @@ def call_with_retry(
     enabled: bool = True,
     label: str = "",
     retry_if: Callable[[BaseException], bool] = is_retryable,
+    until: datetime | None = None,
 ) -> T:
     """Run `fn` under `policy`, or exactly once when the caller turned retries off for this call."""
     if not enabled:
         return fn()
-    return policy.call(fn, clock=clock, label=label, retry_if=retry_if)
+    return policy.call(fn, clock=clock, label=label, retry_if=retry_if, until=until)
 
 
 def is_rate_limited(exc: BaseException) -> bool:
@@ -91,12 +95,18 @@ class _PolicyRun:
     """The state of one `RetryPolicy.call`: when it started and its random source."""
 
     def __init__(
-        self, policy: RetryPolicy, clock: Clock, label: str, retry_if: Callable[[BaseException], bool]
+        self,
+        policy: RetryPolicy,
+        clock: Clock,
+        label: str,
+        retry_if: Callable[[BaseException], bool],
+        until: datetime | None = None,
     ):
         self.policy = policy
         self.retry_if = retry_if
         self.clock = clock
         self.label = label
+        self.until = until
         self.started = clock.now()
         self.rng = policy.random or random_module.Random()
 
@@ -127,6 +137,8 @@ class _PolicyRun:
         if state.attempt_number >= self.policy.max_attempts:
             return True
         if self.remaining() <= 0:
+            return True
+        if self.until is not None and self.clock.now() + timedelta(seconds=state.upcoming_sleep) > self.until:
             return True
         return self.elapsed() + state.upcoming_sleep > self.policy.max_total_seconds
 

@@ -59,10 +59,10 @@ def sync_sandbox(
     from publisher.sandbox import FakeMastodon
 
     project = load_project(config_path)
-    folder = project.config.root / SANDBOX_DIR
+    folder = project.config.path(SANDBOX_DIR, "--sandbox")
     folder.mkdir(exist_ok=True)
     (folder / "publish.state.json").unlink(missing_ok=True)  # a fresh server knows nothing yet
-    shutil.rmtree(project.config.root / PREVIEW_DIR, ignore_errors=True)
+    shutil.rmtree(project.config.path(PREVIEW_DIR, "--sandbox"), ignore_errors=True)
     token = secrets.token_urlsafe(24)
     clock = SandboxClock(clock)
     with FakeMastodon(token=token, media_processing_polls=1, clock=clock) as server:  # one time for both
@@ -87,4 +87,5 @@ def write_received_preview(server, project: Project, clock: Clock) -> Path:
     contents = contents_of(server, project.state_store().load().posts)
     out_dir = preview_index(project.config.root).parent
     generated = iso(clock.now().replace(microsecond=0)) or ""
-    return write_sandbox_preview(contents, project.config.limits, out_dir, generated)
+    limits, root = project.config.limits, project.config.root
+    return write_sandbox_preview(contents, limits, out_dir, generated, root=root)

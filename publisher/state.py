@@ -5,18 +5,25 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 from filelock import FileLock, Timeout
-from pydantic import ValidationError
+from pydantic import AfterValidator, ValidationError
 
 from publisher import DISTRIBUTION
+from publisher.confine import Confinement, RefusedPath
 from publisher.errors import InvalidInput, LockTimeout, Problem
 from publisher.models import Frozen
+from publisher.untrusted import checked_id, checked_link
+
+if TYPE_CHECKING:
+    from publisher.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +31,15 @@ SCHEMA_VERSION = 1
 TEMP_PREFIX = ".publish-state-"
 TEMP_SUFFIX = ".publish-tmp"
 
+# The state file is edited by hand and committed by CI: an id from it goes into a URL path with the token.
+ServerId = Annotated[str, AfterValidator(checked_id)]
+WebLink = Annotated[str, AfterValidator(checked_link)]
+
 
 class MediaRecord(Frozen):
     path: str
     sha256: str
-    media_id: str
+    media_id: ServerId
     alt: str | None = None
     focus: tuple[float, float] | None = None
     thumbnail_sha256: str | None = None
@@ -39,18 +50,18 @@ class StatusRecord(Frozen):
 
     source: str
     account: str
-    status_id: str | None = None
-    url: str | None = None
+    status_id: ServerId | None = None
+    url: WebLink | None = None
     content_hash: str
     idempotency_key: str
     text: str
     spoiler_text: str = ""
     visibility: str = "public"
     reply_to: str | None = None  # the post id it answers, as in the front-matter
-    in_reply_to_id: str | None = None
+    in_reply_to_id: ServerId | None = None
     media: tuple[MediaRecord, ...] = ()
     published_at: datetime | None = None
-    scheduled_id: str | None = None
+    scheduled_id: ServerId | None = None
     scheduled_at: datetime | None = None
     recorded_at: datetime
 
@@ -93,30 +104,41 @@ class State(Frozen):
 class StateStore:
     """Loads and atomically saves one state file; `lock()` keeps two syncs from overlapping."""
 
-    def __init__(self, path: Path, shown: str | None = None):
+    def __init__(self, path: Path, shown: str | None = None, confinement: Confinement | None = None):
+        """`confinement`: the repository's, which the state file and its lock file must resolve inside."""
         self.path = path
         self.shown = shown or path.name
+        self.confinement = confinement
         self._texts = SerializedRecords()
+
+    @classmethod
+    def for_config(cls, config: Config) -> StateStore:
+        state = config.publish.state
+        return cls(config.path(state, "publish.state"), state, Confinement(config.root))
 
     @contextmanager
     def lock(self, timeout: float) -> Iterator[None]:
-        lock = FileLock(str(self.path) + ".lock")
+        shown = f"{self.shown}.lock"
+        lock = FileLock(str(self._usable(Path(f"{self.path}.lock"), shown)))
         try:
             lock.acquire(timeout=timeout)
         except Timeout:
             raise LockTimeout(
-                f"another `publish sync` holds {self.shown}.lock; waited {timeout:g} s "
+                f"another `publish sync` holds {shown}; waited {timeout:g} s "
                 "(hint: wait for it to finish; in CI use a `concurrency:` group)"
             ) from None
+        except OSError as exc:
+            hint = "check that the state file's folder exists and can be written"
+            raise self._refused(shown, f"cannot create the lock file: {exc.strerror or exc}", hint) from None
         try:
             yield
         finally:
             lock.release()
 
     def load(self) -> State:
-        if not self.path.exists():
+        if not self._usable(self.path, self.shown).exists():
             return State()
-        data = self.path.read_bytes()
+        data = self._read()
         try:  # the fast path (pydantic's own JSON parser); anything odd takes the path with the good messages
             state = State.model_validate_json(data)
             if state.version <= SCHEMA_VERSION:
@@ -128,7 +150,9 @@ class StateStore:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             line = getattr(exc, "lineno", None)
             raise self._invalid(line, f"not valid JSON ({exc})") from None
-        return self._validate(raw)
+        except RecursionError:  # publish writes three levels; thousands are no state of ours
+            raise self._invalid(None, "nested too deeply to be a state file") from None
+        return self._validate(raw, data)
 
     def save(self, state: State) -> None:
         """Write to a temp file in the same folder, fsync, then rename over the old file."""
@@ -146,7 +170,7 @@ class StateStore:
         self._fsync_folder()
         log.debug("state saved: %s posts, %s pending", len(state.posts), len(state.pending))
 
-    def _validate(self, raw: object) -> State:
+    def _validate(self, raw: object, data: bytes = b"") -> State:
         version = raw.get("version") if isinstance(raw, dict) else None
         if isinstance(version, int) and version > SCHEMA_VERSION:
             hint = f"upgrade publish (pip install -U {DISTRIBUTION}); the file was written by a newer version"
@@ -156,7 +180,32 @@ class StateStore:
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"])
-            raise self._invalid(None, f"{where}: {first['msg']}") from None
+            message = first["msg"].removeprefix("Value error, ")
+            raise self._invalid(key_line(data, first["loc"]), f"{where}: {message}") from None
+
+    def _usable(self, path: Path, shown: str) -> Path:
+        """path, known to resolve inside the repository and not to be a folder."""
+        try:
+            if self.confinement is not None:
+                self.confinement.real_path(path)
+        except RefusedPath as exc:
+            raise self._refused(shown, str(exc), exc.hint) from None
+        if path.is_dir():
+            hint = "remove the folder, or set [publish] state in publish.toml to a file"
+            raise self._refused(shown, "is a folder, not a file", hint)
+        return path
+
+    def _read(self) -> bytes:
+        if self.confinement is None:
+            return self.path.read_bytes()
+        try:
+            return self.confinement.read_bytes(self.path)
+        except RefusedPath as exc:
+            raise self._refused(self.shown, str(exc), exc.hint) from None
+
+    @staticmethod
+    def _refused(shown: str, message: str, hint: str) -> InvalidInput:
+        return InvalidInput([Problem(shown, None, "publish.state", message, hint)])
 
     def _invalid(self, line: int | None, message: str, hint: str = "") -> InvalidInput:
         hint = (
@@ -183,6 +232,25 @@ class StateStore:
             pass
         finally:
             os.close(fd)
+
+
+def key_line(data: bytes, loc: tuple) -> int | None:
+    """The line of the key a validation error is about: each key of `loc` looked for after the one before
+    (the n-th occurrence for a list index). Best effort: None when a key is not found as written."""
+    text = data.decode("utf-8", errors="replace")
+    position, index = 0, 0
+    for part in loc:
+        if isinstance(part, int):
+            index = part
+            continue
+        key = re.compile(re.escape(json.dumps(part, ensure_ascii=False)) + r"\s*:")
+        for _ in range(index + 1):
+            found = key.search(text, position)
+            if found is None:
+                return None
+            position = found.end()
+        index = 0
+    return text.count("\n", 0, position) + 1 if loc else None
 
 
 def serialize(state: State) -> str:

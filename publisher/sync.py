@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 
@@ -61,6 +62,7 @@ class SyncRun:
     on_event: Callable[[SyncEvent], None] = lambda event: None
     upload_workers: int = 4
     max_duration: float | None = None  # seconds; stop between posts when the next would not finish in time
+    started_at: datetime | None = None  # when the run began, which --max-duration counts from (else: apply)
     events: list[SyncEvent] = field(default_factory=list)
     _state_lock: threading.Lock = field(default_factory=threading.Lock)
     _save_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -75,10 +77,11 @@ class SyncRun:
     def apply(self, plan: Plan) -> State:
         writes = plan.writes
         self._pool = UploadPool(self.upload_workers)
-        self._budget = budget = Budget(self.clock, self.max_duration)
+        self._budget = budget = Budget(self.clock, self.max_duration, self.started_at)
         self._left = requests_by_family(writes)
         for client in self.clients.values():
             client.watch_pacing(self._before_pacing_wait)
+            client.finish_by(budget.ends_at)
         for wait in expected_waits(plan):
             self._emit(SyncEvent("pacing", "", detail=wait.describe()))
         try:

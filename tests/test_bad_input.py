@@ -458,8 +458,9 @@ def test_missing_config_file_exits_2(tmp_path):
         ('{"version": 99, "posts": {}}', "newer than"),
         ('{"version": 1, "posts": {"x": {"status_id": 3}}}', "posts.x"),
         ("[]", "state"),
+        ('{"version": 1, "posts": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
     ],
-    ids=["corrupt", "newer-version", "wrong-shape", "not-object"],
+    ids=["corrupt", "newer-version", "wrong-shape", "not-object", "deeply-nested"],
 )
 def test_bad_state_file_exits_2_and_is_left_alone(tmp_path, content, needle):
     config = make_repo(tmp_path, {"ok.md": OK})

@@ -59,6 +59,7 @@ class CrashingSession(requests.Session):
             raise SimulatedCrash
         response = super().send(request, **kwargs)
         if self.sent == self.crash_at:
+            response.close()  # streamed: the dead process's socket would otherwise linger until collected
             raise SimulatedCrash
         return response
 

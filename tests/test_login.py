@@ -15,6 +15,7 @@ from publisher.cli import app
 from publisher.clock import FakeClock
 from publisher.errors import InvalidInput
 from publisher.login import OUT_OF_BAND, SCOPES, checked_instance, login
+from publisher.sandbox.faults import Fault
 from tests.conftest import FAKE_TOKEN
 from tests.helpers import CliRunner, make_repo
 
@@ -174,3 +175,41 @@ def test_whoami_refuses_an_unknown_account(runner, fake_server, tmp_path):
     config = make_repo(tmp_path, {}, instance=fake_server.url)
     result = runner.invoke(app, ["whoami", "--config", str(config), "--account", "other"])
     assert result.exit_code == 2 and "unknown account 'other'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/apps", b'{"id": "1"}'),
+        ("/api/v1/apps", b'["client_id"]'),
+        ("/api/v1/apps", b'{"client_id": 7, "client_secret": "s"}'),
+        ("/oauth/token", b'{"token_type": "Bearer"}'),
+        ("/oauth/token", b"<html>oops</html>"),
+        ("/oauth/token", b'{"access_token": ""}'),
+    ],
+    ids=[
+        "apps-no-client",
+        "apps-a-list",
+        "apps-id-a-number",
+        "token-missing",
+        "token-not-json",
+        "token-empty",
+    ],
+)
+def test_a_malformed_login_answer_is_a_server_error_naming_the_endpoint(
+    runner, fake_server, tmp_path, path, body
+):
+    fake_server.add_fault(Fault("POST", path, "body", status=200, body=body))
+    result = run_login(runner, fake_server, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert f"POST {path}: HTTP 200: malformed answer" in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "export" not in result.stdout
+
+
+def test_control_characters_in_the_granted_scopes_are_made_inert(runner, fake_server, tmp_path):
+    answer = b'{"access_token": "%s", "scope": "read \\u001b[2J"}' % FAKE_TOKEN.encode()
+    fake_server.add_fault(Fault("POST", "/oauth/token", "body", status=200, body=answer))
+    result = run_login(runner, fake_server, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "scopes: read \\x1b[2J)" in result.stdout

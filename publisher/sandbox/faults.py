@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-FAULT_KINDS = ("status", "html", "drop_before", "drop_after", "slow")
+from .wire import Response, html_response, json_response, proxy_error_page
+
+FAULT_KINDS = ("status", "html", "drop_before", "drop_after", "slow", "drip", "drip_body", "body")
+PROCESSING_KINDS = ("drop_after", "slow", "drip", "drip_body")
 
 
 @dataclass(frozen=True)
@@ -16,7 +19,12 @@ class Fault:
     "html" answers `status` with an HTML page (a proxy's 413/502/504), without processing;
     "drop_before" closes the connection without processing or answering;
     "drop_after" processes (commits) fully, then closes without answering;
-    "slow" sleeps `delay` seconds, then processes and answers normally.
+    "slow" sleeps `delay` seconds, then processes and answers normally;
+    "drip" processes, then sends the answer one byte every `delay` seconds, status line and headers included;
+    "drip_body" processes, sends the status line and headers at once, then the body one byte every `delay` s;
+    "body" answers `status` with the raw `body` (sent `repeat` times: a huge answer the server never holds)
+    and `content_type`, without processing; `chunked` leaves out Content-Length, so the size is unknown
+    until the end.
     """
 
     method: str
@@ -27,6 +35,10 @@ class Fault:
     delay: float = 0.0
     times: int = 1
     headers: dict = field(default_factory=dict)
+    body: bytes = b""
+    repeat: int = 1
+    content_type: str = "application/json; charset=utf-8"
+    chunked: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -37,7 +49,7 @@ class Fault:
 
     @property
     def processes(self) -> bool:
-        return self.kind in ("drop_after", "slow")
+        return self.kind in PROCESSING_KINDS
 
 
 class FaultBook:
@@ -70,3 +82,24 @@ class FaultBook:
                         self._entries.remove(entry)
                     return fault
         return None
+
+
+def fault_response(fault: Fault) -> Response | None:
+    if fault.kind == "drop_before":
+        return None
+    if fault.kind == "html":
+        return html_response(fault.status, proxy_error_page(fault.status), fault.headers)
+    if fault.kind == "body":
+        answer = Response(fault.status, fault.body, fault.content_type, dict(fault.headers))
+        return replace(answer, repeat=fault.repeat, chunked=fault.chunked)
+    return json_response(fault.status, {"error": fault.message}, fault.headers)
+
+
+def as_delivered(response: Response, fault: Fault) -> Response | None:
+    """The answer to a processed request as the fault delivers it: not at all, with headers, or dripped."""
+    if fault.kind == "drop_after":
+        return None
+    response = response.with_headers(fault.headers)
+    if fault.kind in ("drip", "drip_body"):
+        return replace(response, drip=fault.delay, drip_body=fault.kind == "drip_body")
+    return response

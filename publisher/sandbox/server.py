@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
 
-from .faults import Fault, FaultBook
+from .faults import Fault, FaultBook, as_delivered, fault_response
 from .media import MediaLibrary
 from .oauth import OAuthDesk
 from .ratelimit import RateLimiter
@@ -30,10 +30,10 @@ from .wire import (
     ApiError,
     RecordedRequest,
     Response,
-    html_response,
+    body_pieces,
     json_response,
     parse_request,
-    proxy_error_page,
+    raw_head,
 )
 
 FIRST_ID = 113_000_000_000_000_000  # snowflake-sized, so ids sort the same as text and as numbers
@@ -193,26 +193,16 @@ class FakeMastodon:
             time.sleep(self.latency)
         fault = self._faults.take(request.method, request.path)
         if fault is not None and not fault.processes:
-            return _fault_response(fault)
-        if fault is not None and fault.delay:
+            return fault_response(fault)
+        if fault is not None and fault.delay and fault.kind in ("slow", "drop_after"):
             time.sleep(fault.delay)
         response = self._api.handle(request, body_problem)
         self._notify("processed", request)
-        if fault is not None and fault.kind == "drop_after":
-            return None
-        return response.with_headers(fault.headers) if fault is not None else response
+        return response if fault is None else as_delivered(response, fault)
 
     def _notify(self, phase: str, request: RecordedRequest) -> None:
         for observer in list(self.observers):
             observer(phase, request)
-
-
-def _fault_response(fault: Fault) -> Response | None:
-    if fault.kind == "drop_before":
-        return None
-    if fault.kind == "html":
-        return html_response(fault.status, proxy_error_page(fault.status), fault.headers)
-    return json_response(fault.status, {"error": fault.message}, fault.headers)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -257,6 +247,9 @@ class _Handler(BaseHTTPRequestHandler):
         return b"".join(chunks)
 
     def _send(self, response: Response) -> None:
+        if response.drip or response.chunked or response.repeat != 1:
+            self._send_as_faulted(response)
+            return
         self.send_response(response.status)
         if response.content_type:
             self.send_header("Content-Type", response.content_type)
@@ -266,6 +259,24 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+
+    def _send_as_faulted(self, response: Response) -> None:
+        """Written byte by byte, repeated or chunked: what a hostile or broken server sends."""
+        head = raw_head(response)
+        if response.drip and not response.drip_body:
+            self._drip(head, response.drip)
+        else:
+            self.wfile.write(head)
+        for piece in body_pieces(response):
+            if response.drip:
+                self._drip(piece, response.drip)
+            else:
+                self.wfile.write(piece)
+
+    def _drip(self, data: bytes, delay: float) -> None:
+        for index in range(len(data)):
+            self.wfile.write(data[index : index + 1])
+            time.sleep(delay)
 
     def version_string(self) -> str:
         return "publish-sandbox"

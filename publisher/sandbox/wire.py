@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json as jsonlib
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from urllib.parse import parse_qsl
 
@@ -59,9 +60,15 @@ class Response:
     body: bytes
     content_type: str | None = JSON_TYPE
     headers: dict[str, str] = field(default_factory=dict)
+    # How a hostile or broken server sends it (see Fault): the body `repeat` times, without Content-Length
+    # (`chunked`), or one byte every `drip` seconds, from the status line on or (`drip_body`) the body only.
+    repeat: int = 1
+    chunked: bool = False
+    drip: float = 0.0
+    drip_body: bool = False
 
     def with_headers(self, extra: dict[str, str]) -> Response:
-        return Response(self.status, self.body, self.content_type, {**self.headers, **extra})
+        return replace(self, headers={**self.headers, **extra})
 
 
 def json_response(status: int, payload: object, headers: dict[str, str] | None = None) -> Response:
@@ -79,10 +86,7 @@ def html_response(status: int, html: str, headers: dict[str, str] | None = None)
 
 def proxy_error_page(status: int) -> str:
     """The kind of page nginx serves for 413/502/504: not JSON, and clients must cope."""
-    try:
-        title = f"{status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        title = str(status)
+    title = f"{status} {_phrase(status)}".strip()
     return (
         f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
         f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
@@ -178,3 +182,36 @@ def _group(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
     for name, value in pairs:
         grouped.setdefault(name, []).append(value)
     return grouped
+
+
+def raw_head(response: Response) -> bytes:
+    """The status line and headers, as bytes: for answers sent other than by BaseHTTPRequestHandler."""
+    lines = [f"HTTP/1.1 {response.status} {_phrase(response.status)}"]
+    if response.content_type:
+        lines.append(f"Content-Type: {response.content_type}")
+    if response.chunked:
+        lines.append("Transfer-Encoding: chunked")
+    else:
+        lines.append(f"Content-Length: {len(response.body) * response.repeat}")
+    lines += [f"{name}: {value}" for name, value in response.headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def body_pieces(response: Response) -> Iterator[bytes]:
+    """The body, `repeat` times over, in chunked encoding when asked; never all of it in memory."""
+    for _ in range(response.repeat):
+        if not response.body:
+            continue
+        if response.chunked:
+            yield f"{len(response.body):x}\r\n".encode() + response.body + b"\r\n"
+        else:
+            yield response.body
+    if response.chunked:
+        yield b"0\r\n\r\n"
