@@ -11,12 +11,11 @@ import traceback
 from collections.abc import Mapping
 
 from publisher import ACTION_REPOSITORY
+from publisher.untrusted import REDACTED, censor_bearer
 
-REDACTED = "***"
 # Mastodon's tokens are 43 characters of URL-safe base64; other servers' are similar. Paths (with "/") and
 # short values stay readable in a traceback.
 CREDENTIAL_LIKE = re.compile(r"[A-Za-z0-9_\-.~+=]{20,}")
-BEARER = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)
 ISSUES = f"https://github.com/{ACTION_REPOSITORY}/issues"
 
 
@@ -34,7 +33,7 @@ def censor(text: str, environ: Mapping[str, str]) -> str:
     """`text` without any environment value long enough to be a token, and without bearer credentials."""
     for value in sorted(_secret_candidates(environ), key=len, reverse=True):
         text = text.replace(value, REDACTED)
-    return BEARER.sub(r"\g<1>" + REDACTED, text)
+    return censor_bearer(text)
 
 
 def _secret_candidates(environ: Mapping[str, str]) -> set[str]:

@@ -11,9 +11,8 @@ from urllib.parse import urlsplit
 import requests
 
 from publisher.transfer import Response
-from publisher.untrusted import escape_controls
+from publisher.untrusted import REDACTED, censor_bearer, escape_controls
 
-REDACTED = "***"
 SHOWN_MESSAGE_CHARS = 300
 HTML_TITLE = re.compile(r"<title>\s*([^<]{1,80}?)\s*</title>", re.IGNORECASE)
 
@@ -28,12 +27,10 @@ def redact(text: str, token: str | None) -> str:
 class SecretFilter(logging.Filter):
     """Belt and braces for log handlers: blank anything that looks like a bearer credential."""
 
-    PATTERN = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)
-
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if "earer" in message:
-            record.msg, record.args = self.PATTERN.sub(r"\1" + REDACTED, message), None
+            record.msg, record.args = censor_bearer(message), None
         return True
 
 

@@ -18,6 +18,8 @@ TOKEN_CHARACTERS = re.compile(r"[\x21-\x7e]+")
 # C0 (line breaks and ESC included), DEL and C1: a terminal acts on them instead of showing them.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 UNSAFE_IN_LINKS = re.compile(r"[\x00-\x20\x7f-\x9f\\]")
+REDACTED = "***"
+BEARER_CREDENTIAL = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)
 
 
 def is_server_id(value: object) -> bool:
@@ -47,6 +49,11 @@ def token_from(environ: Mapping[str, str], variable: str, account: str) -> str |
     if token and not is_token(token):
         raise InvalidToken(variable, account)
     return token or None
+
+
+def censor_bearer(text: str) -> str:
+    """`text` with whatever follows "Bearer" replaced by ***: for text whose token is not known."""
+    return BEARER_CREDENTIAL.sub(r"\g<1>" + REDACTED, text)
 
 
 def escape_controls(text: str) -> str:
