@@ -115,6 +115,12 @@ def _open_regular(path: str | Path, flags: int) -> int:
     return handle
 
 
+def utf8_text(data: bytes) -> str:
+    """The text Path.read_text(encoding="utf-8") gives for these bytes: universal newlines; UnicodeDecodeError
+    when they are not UTF-8."""
+    return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+
+
 def read_handle(handle: int) -> bytes:
     """An open file's bytes, without the io module's layers (a quarter of Path.read_bytes' time); closed."""
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import io
 import os
 import re
 from collections.abc import Iterator
@@ -13,7 +12,7 @@ from pathlib import Path
 
 from pydantic import AliasChoices, ConfigDict, Field, ValidationError, field_validator
 
-from publisher.confine import Confinement, read_handle
+from publisher.confine import Confinement, read_handle, utf8_text
 from publisher.errors import Problem
 from publisher.frontmatter import FrontMatterError, ParsedFile, parse_markdown_file, parse_yaml_file
 from publisher.languages import LanguageCode
@@ -184,7 +183,7 @@ def parse_post(file: Path, root: Path, posts_dir: Path, data: bytes | None = Non
     """`data`: the file's bytes when they were read already."""
     source = file.relative_to(root).as_posix()
     try:
-        text = file.read_text(encoding="utf-8") if data is None else _decoded(data)
+        text = file.read_text(encoding="utf-8") if data is None else utf8_text(data)
         parsed = parse_yaml_file(text) if file.suffix != ".md" else parse_markdown_file(text)
     except UnicodeDecodeError:
         return [Problem(source, None, "", "not UTF-8 text", "save the file as UTF-8")]
@@ -199,11 +198,6 @@ def parse_post(file: Path, root: Path, posts_dir: Path, data: bytes | None = Non
         message = f"id {post_id!r} (from the file name) contains {PART_SEPARATOR!r}"
         return [Problem(source, None, "id", message, PART_HINT)]
     return Post(post_id, source, file, front, parsed.body, parsed)
-
-
-def _decoded(data: bytes) -> str:
-    """The text Path.read_text(encoding="utf-8") gives: UTF-8 with universal newlines."""
-    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").read()
 
 
 def _field_problem(source: str, parsed: ParsedFile, error: dict) -> Problem:

@@ -9,7 +9,7 @@ from pathlib import Path
 import jinja2
 from jinja2.loaders import split_template_path
 
-from publisher.confine import Confinement, RefusedPath, read_regular
+from publisher.confine import Confinement, RefusedPath, read_regular, utf8_text
 from publisher.template_bounds import BoundedEnvironment, OverBudget, RenderBudget
 
 BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
@@ -62,12 +62,10 @@ class ConfinedLoader(jinja2.BaseLoader):
 
 
 def _decoded(data: bytes, path: Path) -> str:
-    """What reading the file as UTF-8 text gives, universal newlines included."""
     try:
-        text = data.decode("utf-8")
+        return utf8_text(data)
     except UnicodeDecodeError:
         raise TemplateFileError(path, "not UTF-8 text", "save the file as UTF-8") from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def builtin_template(name: str) -> tuple[str, str, Callable[[], bool]] | None:
