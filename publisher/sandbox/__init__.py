@@ -3,12 +3,13 @@
 from typing import TYPE_CHECKING
 
 from .faults import Fault
+from .quirks import Quirks
 from .wire import RecordedRequest
 
 if TYPE_CHECKING:
     from .server import FakeMastodon
 
-__all__ = ["FakeMastodon", "Fault", "RecordedRequest"]
+__all__ = ["FakeMastodon", "Fault", "Quirks", "RecordedRequest"]
 
 
 def __getattr__(name: str) -> object:

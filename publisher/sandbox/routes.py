@@ -12,6 +12,7 @@ from .inputs import field_values, status_input
 from .media import MediaLibrary, Upload
 from .oauth import OAuthDesk
 from .pages import status_page
+from .paging import PageQuery
 from .ratelimit import RateLimiter
 from .render import ACCOUNT_ID, credential_account_json, instance_v1_json, instance_v2_json
 from .statuses import StatusBook
@@ -26,9 +27,6 @@ from .wire import (
     not_found,
     unprocessable,
 )
-
-DEFAULT_PAGE = 20
-MAX_PAGE = 40
 
 
 @dataclass(frozen=True)
@@ -166,15 +164,13 @@ class Api:
     def account_statuses(self, request: RecordedRequest, ident: str) -> Response:
         if ident != ACCOUNT_ID:
             raise not_found()
-        limit = _page_size(request.first("limit"))
-        page = self._statuses.page(
-            request.first("max_id"), request.first("since_id"), request.first("min_id"), limit
-        )
+        query = PageQuery.of(request)
+        page = self._statuses.page(query)
         if to_bool(request.first("exclude_replies")):
             page = [status for status in page if status["in_reply_to_id"] is None]
         if to_bool(request.first("only_media")):
             page = [status for status in page if status["media_attachments"]]
-        return json_response(200, page, self._link_header(request.path, page, limit))
+        return json_response(200, page, self._link_header(request.path, page, query.limit))
 
     def _link_header(self, path: str, page: list[dict], limit: int) -> dict[str, str]:
         if not page:
@@ -235,8 +231,9 @@ class Api:
     # -- scheduled statuses ----------------------------------------------------------------------
 
     def scheduled_list(self, request: RecordedRequest) -> Response:
-        limit = _page_size(request.first("limit"))
-        return json_response(200, self._statuses.scheduler.listing()[:limit])
+        query = PageQuery.of(request)
+        page = self._statuses.scheduler.page(query)
+        return json_response(200, page, self._link_header(request.path, page, query.limit))
 
     def scheduled_get(self, request: RecordedRequest, ident: str) -> Response:
         return json_response(200, self._statuses.scheduler.get(ident))
@@ -259,10 +256,3 @@ def _upload(request: RecordedRequest) -> Upload:
     return Upload(
         file[0], file[1], file[2], description, request.first("focus") or None, request.files.get("thumbnail")
     )
-
-
-def _page_size(value: str | None) -> int:
-    try:
-        return min(max(int(value), 1), MAX_PAGE) if value else DEFAULT_PAGE
-    except ValueError:
-        return DEFAULT_PAGE

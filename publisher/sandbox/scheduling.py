@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .media import MediaLibrary, public_view
+from .paging import PageQuery, newest_first
 from .render import StatusState, scheduled_json, scheduled_params
 from .validation import schedule_time
 from .wire import not_found, unprocessable
@@ -65,9 +66,9 @@ class Scheduler:
                 raise not_found()
             return self.records[scheduled_id]
 
-    def listing(self) -> list[dict]:
+    def page(self, query: PageQuery) -> list[dict]:
         with self._lock:
-            return sorted(self.records.values(), key=lambda record: int(record["id"]), reverse=True)
+            return newest_first(self.records, query)
 
     def reschedule(self, scheduled_id: str, value: str | None, now: datetime) -> dict:
         """PUT changes only scheduled_at, which must again be at least 5 minutes ahead."""

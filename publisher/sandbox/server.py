@@ -2,7 +2,7 @@
 
 It keeps everything in memory and mimics the behaviours of Mastodon 4.x that a batch publisher must survive:
 asynchronous media processing, validation errors, Idempotency-Key, rate limits, scheduling, and injected
-network faults (see Fault).
+network faults (see Fault). Quirks make it behave like other servers instead.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from socketserver import TCPServer
 from .faults import Fault, FaultBook, as_delivered, fault_response
 from .media import MediaLibrary
 from .oauth import OAuthDesk
+from .quirks import Quirks
 from .ratelimit import RateLimiter
 from .render import Site
 from .routes import Api
@@ -72,6 +73,7 @@ class FakeMastodon:
         latency: float = 0.0,
         username: str = "sandbox",
         port: int = 0,
+        quirks: Quirks = Quirks(),
     ):
         self.token = token
         self.clock = clock or UtcClock()
@@ -87,7 +89,9 @@ class FakeMastodon:
         next_id = IdSequence()
         site = Site("", username, max_characters, max_media_attachments, characters_reserved_per_url)
         self._media = MediaLibrary(self._lock, next_id, media_processing_polls)
-        self._statuses = StatusBook(self._lock, next_id, self.clock, self._media, site, honour_idempotency)
+        self._statuses = StatusBook(
+            self._lock, next_id, self.clock, self._media, site, honour_idempotency, quirks
+        )
         self._oauth = OAuthDesk(self._lock, next_id, token)
         self._api = Api(token, self.clock, self._statuses, self._media, self._oauth, self._limiter)
         self._httpd: _HttpServer | None = None
@@ -129,6 +133,10 @@ class FakeMastodon:
             raise RuntimeError("FakeMastodon is not started")
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
+
+    @property
+    def quirks(self) -> Quirks:
+        return self._statuses.quirks
 
     # -- state for assertions ------------------------------------------------------------------
 
@@ -364,16 +372,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--token", default="sandbox-token", help="the only accepted bearer token")
     parser.add_argument("--media-processing-polls", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every response")
+    parser.add_argument(
+        "--quirk",
+        action="append",
+        default=[],
+        choices=Quirks.names(),
+        metavar="NAME",
+        help=f"behave like another server (repeatable): {', '.join(Quirks.names())}",
+    )
     options = parser.parse_args(argv)
     server = FakeMastodon(
         token=options.token,
         media_processing_polls=options.media_processing_polls,
         latency=options.latency,
         port=options.port,
+        quirks=Quirks.named(options.quirk),
     )
     with server:
         print(server.url, flush=True)
         print(f"token: {options.token} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+        if options.quirk:
+            print(f"quirks: {', '.join(server.quirks.active())}", file=sys.stderr, flush=True)
         try:
             while True:
                 time.sleep(1)

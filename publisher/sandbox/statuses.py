@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from . import validation
 from .inputs import StatusInput
 from .media import MediaLibrary, public_view
+from .paging import PageQuery, newest_first
+from .quirks import Quirks
 from .render import Site, StatusState, poll_json, revision_json, status_json
 from .scheduling import Scheduler
 from .wire import not_found
@@ -35,7 +37,9 @@ class StatusBook:
         media: MediaLibrary,
         site: Site,
         honour_idempotency: bool = True,
+        quirks: Quirks = Quirks(),
     ):
+        self.quirks = quirks
         self.records: dict[str, dict] = {}  # id -> Status JSON, in creation order
         self.history: dict[str, list[dict]] = {}
         self.published_from_scheduled: dict[str, str] = {}
@@ -71,7 +75,9 @@ class StatusBook:
         if data.in_reply_to_id is not None and data.in_reply_to_id not in self.records:
             raise not_found()
         media = self._media.check_attachable(
-            data.media_ids, self.site.max_media_attachments, data.poll is not None
+            self.quirks.received_media_ids(data.media_ids),
+            self.site.max_media_attachments,
+            data.poll is not None,
         )
         visibility = validation.visibility(data.visibility)
         when = validation.schedule_time(data.scheduled_at, now)
@@ -89,7 +95,7 @@ class StatusBook:
             media_ids=tuple(m["id"] for m in media),
             poll=data.poll,
         )
-        return state, when
+        return self.quirks.stored(state), when
 
     def _publish(self, state: StatusState) -> dict:
         for media_id in state.media_ids:
@@ -135,17 +141,22 @@ class StatusBook:
         with self._lock:
             old = self._state(status_id)
             media = self._media.check_attachable(
-                data.media_ids, self.site.max_media_attachments, data.poll is not None, owner=status_id
+                self.quirks.received_media_ids(data.media_ids),
+                self.site.max_media_attachments,
+                data.poll is not None,
+                owner=status_id,
             )
             validation.poll(data.poll)
             validation.text(data, self.site, bool(media))
-            new = _edited(old, data, tuple(m["id"] for m in media))
+            new = self.quirks.stored(_edited(old, data, tuple(m["id"] for m in media)))
             attributes_changed = self._apply_media_attributes(data, media)
             if new.content_key() == old.content_key() and not attributes_changed:
                 return self.records[status_id]
             return self._commit_edit(new)
 
     def _apply_media_attributes(self, data: StatusInput, media: list[dict]) -> bool:
+        if self.quirks.ignore_media_attributes:
+            return False
         by_id = {record["id"]: record for record in media}
         changed = False
         for attribute in data.media_attributes:
@@ -201,19 +212,9 @@ class StatusBook:
         with self._lock:
             return len(self.records)
 
-    def page(self, max_id: str | None, since_id: str | None, min_id: str | None, limit: int) -> list[dict]:
-        """Newest first; min_id gives the statuses just above it, since_id the newest ones above it."""
+    def page(self, query: PageQuery) -> list[dict]:
         with self._lock:
-            ids = sorted((int(i) for i in self.records), reverse=True)
-        ids = [
-            i
-            for i in ids
-            if (max_id is None or i < _int(max_id)) and (since_id is None or i > _int(since_id))
-        ]
-        if min_id is not None:
-            ids = [i for i in ids if i > _int(min_id)][-limit:]
-        with self._lock:
-            return [self.records[str(i)] for i in ids[:limit] if str(i) in self.records]
+            return newest_first(self.records, query)
 
 
 def _edited(old: StatusState, data: StatusInput, media_ids: tuple[str, ...]) -> StatusState:
@@ -227,10 +228,3 @@ def _edited(old: StatusState, data: StatusInput, media_ids: tuple[str, ...]) -> 
         media_ids=media_ids,
         poll=data.poll,
     )
-
-
-def _int(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        return 0
