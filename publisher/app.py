@@ -23,7 +23,7 @@ from publisher.instance import (
     refresh_announcements,
     stale_refresher,
 )
-from publisher.plan import Plan, compute_plan, schedule_problems
+from publisher.plan import ChangeKind, Plan, compute_plan, schedule_problems
 from publisher.project import Project, collector_paused, load_project
 from publisher.safety import SyncOptions, check_safety
 from publisher.scheduled import adopt_published, due_scheduled, scheduled_accounts
@@ -33,6 +33,7 @@ from publisher.untrusted import token_from
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # the network stack (requests, tenacity) is imported only when a sync sends something
+    from publisher.drift import ServerView
     from publisher.mastodon import MastodonClient
     from publisher.sync import SyncEvent
 
@@ -57,15 +58,24 @@ def make_plan(
     account: str | None = None,
     fetch: InstanceFetch | None = None,
     warn: Warn = log.warning,
+    refresh: Refresh | None = None,
 ) -> PlanResult:
     """Load, validate and diff against the state. With `fetch`, instance limits missing from the cache or
-    stale are read first (no token needed); an instance that does not answer leaves the cache or defaults."""
-    refresh = stale_refresher(clock, fetch, account, warn) if fetch else None
-    project = select_account(load_project(config_path, refresh_limits=refresh), account)
+    stale are read first (no token needed); an instance that does not answer leaves the cache or defaults.
+    With `refresh`, each recorded status is compared with the server (tokens needed)."""
+    limits = stale_refresher(clock, fetch, account, warn) if fetch else None
+    project = select_account(load_project(config_path, refresh_limits=limits), account)
     with collector_paused():
         state = project.state_store().load()
+    server = refresh.view(project, state, clock) if refresh else None
     plan = compute_plan(
-        project.posts, state, clock.now(), schedule=project.config.publish.schedule, prune=prune
+        project.posts,
+        state,
+        clock.now(),
+        schedule=project.config.publish.schedule,
+        prune=prune,
+        server=server,
+        recreate_missing=bool(refresh and refresh.recreate_missing),
     )
     problems = schedule_problems(plan, state)
     if problems:
@@ -128,6 +138,11 @@ class SyncResult:
     events: tuple[SyncEvent, ...]
     applied: bool
 
+    @property
+    def mismatches(self) -> tuple[SyncEvent, ...]:
+        """What the server did not keep of what was sent: a warning each, and exit 1."""
+        return tuple(event for event in self.events if event.action == "mismatch")
+
 
 ClientFactory = Callable[[str, Account, str], "MastodonClient"]
 
@@ -164,13 +179,26 @@ def sync(
                 adopted.append,
             )
         publish = project.config.publish
-        plan = compute_plan(project.posts, state, clock.now(), schedule=publish.schedule, prune=options.prune)
+        refresh = Refresh(environ, factory, options.recreate_missing) if options.refresh else None
+        plan = compute_plan(
+            project.posts,
+            state,
+            clock.now(),
+            schedule=publish.schedule,
+            prune=options.prune,
+            server=refresh.view(project, state, clock) if refresh else None,
+            recreate_missing=options.recreate_missing,
+        )
         check_safety(plan, state, project.config, options)
         if options.dry_run or not plan.writes:
             return SyncResult(project, plan, tuple(adopted), bool(adopted))
-        accounts = {change.account for change in plan.writes}
+        accounts = {change.account for change in plan.writes if change.kind != ChangeKind.MOVE}
         clients = make_clients(project.config, accounts, environ, factory)
+        from publisher.adopt import Adopter
+        from publisher.history import FileHistory
         from publisher.sync import SyncRun
+
+        history = FileHistory(project.config.root, clock.now(), timedelta(days=publish.look_back_days))
 
         run = SyncRun(
             state,
@@ -182,9 +210,27 @@ def sync(
             options.upload_workers,
             options.max_duration,
             started_at=started,
+            adopter=Adopter(clients, history.first_seen, clock.now()),
+            recreate_missing=options.recreate_missing,
         )
         run.apply(plan)
     return SyncResult(project, plan, tuple(adopted + run.events), True)
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """How a plan compares the recorded statuses with the server: whose tokens, which clients."""
+
+    environ: Mapping[str, str]
+    factory: ClientFactory | None = None
+    recreate_missing: bool = False
+
+    def view(self, project: Project, state: State, clock: Clock) -> ServerView:
+        from publisher.drift import refresh
+
+        accounts = {record.account for record in state.posts.values()} & set(project.config.accounts)
+        factory = self.factory or default_client_factory(clock)
+        return refresh(state, make_clients(project.config, accounts, self.environ, factory))
 
 
 def make_clients(

@@ -38,6 +38,14 @@ MAX_LENGTH = typer.Option(
     min=1000,
     help="With --markdown: shorten a longer plan to N characters (GitHub comments hold 65,536).",
 )
+REFRESH = typer.Option(
+    False,
+    "--refresh",
+    help="Also compare each recorded status with the server (deleted or edited there): 1 request a post.",
+)
+RECREATE_MISSING = typer.Option(
+    False, "--recreate-missing", help="Post again what was deleted on the server (with --refresh)."
+)
 OFFLINE = typer.Option(
     False,
     "--offline",
@@ -136,9 +144,22 @@ def plan(
     markdown: bool = MARKDOWN,
     offline: bool = OFFLINE,
     max_length: int | None = MAX_LENGTH,
+    refresh: bool = REFRESH,
+    recreate_missing: bool = RECREATE_MISSING,
 ) -> None:
     """Render, validate and diff every post against the state; print what `sync` would do."""
-    print_plan(ctx, config, json_output, account, prune, markdown=markdown, offline=offline, limit=max_length)
+    print_plan(
+        ctx,
+        config,
+        json_output,
+        account,
+        prune,
+        markdown=markdown,
+        offline=offline,
+        limit=max_length,
+        refresh=refresh or recreate_missing,
+        recreate_missing=recreate_missing,
+    )
 
 
 def print_plan(
@@ -151,6 +172,8 @@ def print_plan(
     markdown: bool = False,
     offline: bool = False,
     limit: int | None = None,
+    refresh: bool = False,
+    recreate_missing: bool = False,
 ) -> None:
     from publisher import app as library
     from publisher.instance import public_fetch
@@ -162,7 +185,10 @@ def print_plan(
     clock = clock_of(ctx)
     fetch = None if offline else getattr(ctx.obj, "instance_fetch", None) or public_fetch(clock, quick=True)
     try:
-        result = library.make_plan(config, clock=clock, prune=prune, account=account, fetch=fetch, warn=warn)
+        compare = library.Refresh(os.environ, recreate_missing=recreate_missing) if refresh else None
+        result = library.make_plan(
+            config, clock=clock, prune=prune, account=account, fetch=fetch, warn=warn, refresh=compare
+        )
     except PublishError as exc:
         note_limits(ctx, config, account)
         raise fail(exc, config) from None
@@ -221,14 +247,15 @@ def sync(
     markdown: bool = typer.Option(False, "--markdown", help="With --dry-run: the plan as Markdown."),
     offline: bool = OFFLINE,
     max_length: int | None = MAX_LENGTH,
+    refresh: bool = REFRESH,
+    recreate_missing: bool = RECREATE_MISSING,
 ) -> None:
     """Apply the plan: upload media, create, edit or schedule statuses, record each in the state file."""
     from publisher.safety import SyncOptions
 
     if dry_run:
-        print_plan(
-            ctx, config, json_output, account, prune, markdown=markdown, offline=offline, limit=max_length
-        )
+        shown = (markdown, offline, max_length, refresh, recreate_missing)
+        plan(ctx, config, json_output, account, prune, *shown)
         return
     if markdown:
         typer.echo("error: --markdown shows a plan; use it with --dry-run (or `publish plan`)", err=True)
@@ -242,6 +269,8 @@ def sync(
         lock_timeout=lock_timeout,
         upload_workers=parallel_uploads,
         max_duration=max_duration,
+        refresh=refresh or recreate_missing,
+        recreate_missing=recreate_missing,
     )
     run_sync(config, options, clock=clock_of(ctx), json_output=json_output, sandbox=sandbox)
 
@@ -266,6 +295,10 @@ def run_sync(config: Path, options, *, clock: Clock, json_output: bool, sandbox:
 
         index = preview_index(result.project.config.root)
         typer.echo(f"Preview of what the sandbox received: {index}", err=json_output)
+    for event in result.mismatches:
+        warn(f"{event.post_id}: the server did not keep what was sent: {event.detail}")
+    if result.mismatches:
+        raise typer.Exit(EXIT_PUBLISH_FAILED)
 
 
 def setup_logging(verbose: bool) -> None:
@@ -396,7 +429,79 @@ def status(config: Path = CONFIG, json_output: bool = JSON) -> None:
     typer.echo(status_json(state) if json_output else status_text(state), nl=False)
 
 
-app.command("state", help="Same as `publish status`.")(status)
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    config: Path = CONFIG,
+    account: str | None = ACCOUNT,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would be recorded and written."),
+    write_files: Path | None = typer.Option(
+        None, "--write-files", help="Write a post file (and its media) here for each status no file matches."
+    ),
+    json_output: bool = JSON,
+) -> None:
+    """Adopt the account's existing statuses into the state by matching post files; nothing is sent."""
+    from publisher.importer import import_statuses
+    from publisher.output.imports import import_json, import_text
+
+    try:
+        result = import_statuses(
+            config,
+            clock=clock_of(ctx),
+            environ=os.environ,
+            account=account,
+            dry_run=dry_run,
+            write_files=write_files,
+        )
+    except PublishError as exc:
+        raise fail(exc, config) from None
+    typer.echo(import_json(result) if json_output else import_text(result), nl=False)
+
+
+state_commands = typer.Typer(
+    help="What the state file records; `mv` and `rm` change it without touching the server.",
+    invoke_without_command=True,
+)
+app.add_typer(state_commands, name="state")
+
+
+@state_commands.callback()
+def state_list(ctx: typer.Context, config: Path = CONFIG, json_output: bool = JSON) -> None:
+    """Without a command: the same as `publish status`."""
+    if ctx.invoked_subcommand is None:
+        status(config, json_output)
+
+
+@state_commands.command("mv")
+def state_mv(
+    old: str = typer.Argument(..., help="The post id the record has."),
+    new: str = typer.Argument(..., help="The post id it should have (its file's id now)."),
+    config: Path = CONFIG,
+) -> None:
+    """Move a record to another post id (replies follow); nothing is sent to the server."""
+    from publisher.state_edit import move_record
+
+    try:
+        record = move_record(config, old, new)
+    except PublishError as exc:
+        raise fail(exc, config) from None
+    typer.echo(f"moved {old} -> {new}" + (f" ({record.url})" if record and record.url else ""))
+
+
+@state_commands.command("rm")
+def state_rm(
+    post_id: str = typer.Argument(..., help="The post id to forget."),
+    config: Path = CONFIG,
+) -> None:
+    """Forget a record; its status stays on the server (a later sync may adopt it again)."""
+    from publisher.state_edit import remove_record
+
+    try:
+        record = remove_record(config, post_id)
+    except PublishError as exc:
+        raise fail(exc, config) from None
+    kept = f"; {record.url} stays on the server" if record and record.url else ""
+    typer.echo(f"forgot {post_id}{kept}")
 
 
 @app.command()

@@ -54,6 +54,9 @@ class PublishSection(Frozen):
     require_alt_text: bool = True
     schedule: Literal["native", "ci"] = "native"
     max_change_share: float = Field(0.3, ge=0.0, le=1.0)
+    # How far back `sync` looks for an existing copy of a post the state does not know, when git history
+    # cannot say when the post file first appeared (a shallow clone, no git).
+    look_back_days: int = Field(30, ge=0, le=3650)
 
 
 class Defaults(Frozen):

@@ -339,9 +339,12 @@ class MastodonClient:
 
     # -- scheduled statuses ------------------------------------------------------------------------
 
-    def scheduled_statuses(self) -> list[dict]:
-        """The account's scheduled statuses, each checked (answers.checked_scheduled)."""
-        response = self._http.request("GET", "/api/v1/scheduled_statuses")
+    def scheduled_statuses(self, *, limit: int = 40, max_id: str | None = None) -> list[dict]:
+        """A page of the account's scheduled statuses, each checked (answers.checked_scheduled)."""
+        params: dict[str, Any] = {"limit": limit}
+        if max_id is not None:
+            params["max_id"] = max_id
+        response = self._http.request("GET", "/api/v1/scheduled_statuses", params=params)
         return [checked_scheduled(response, raw) for raw in json_objects(response)]
 
     def get_scheduled(self, scheduled_id: str) -> ScheduledStatus:

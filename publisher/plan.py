@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from publisher.clock import iso_utc
+from publisher.drift import ServerEdit, ServerView
 from publisher.errors import Problem
 from publisher.models import DesiredStatus
+from publisher.moves import find_moves, moved_state
 from publisher.state import State, StatusRecord
 
 # Mastodon refuses scheduled_at less than 5 minutes ahead; keep a margin for the time the run itself takes.
@@ -27,6 +30,9 @@ class ChangeKind(StrEnum):
     RESCHEDULE = "reschedule"
     DEFERRED = "deferred"
     DELETE = "delete"
+    MOVE = "move"  # the post's id changed (its file was renamed): the record follows, nothing is sent
+    RECORD = "record"  # the server published a scheduled post: sync records its status, nothing is sent
+    GONE = "gone"  # deleted on the server (seen with --refresh): left alone unless --recreate-missing
     ORPHAN = "orphan"
     UNCHANGED = "unchanged"
 
@@ -42,6 +48,7 @@ WRITING_KINDS = {
     ChangeKind.SCHEDULE,
     ChangeKind.RESCHEDULE,
     ChangeKind.DELETE,
+    ChangeKind.MOVE,
 }
 
 
@@ -53,6 +60,8 @@ class Change:
     record: StatusRecord | None = None
     reason: str = ""
     uncertain: bool = False  # a previous run may already have created it: reconcile before creating
+    previous_id: str | None = None  # MOVE: the id the record had (the file's old path)
+    server_text: str | None = None  # with --refresh: the text as edited on the server, when it differs
 
     @property
     def account(self) -> str:
@@ -93,12 +102,18 @@ def compute_plan(
     *,
     schedule: str = "native",
     prune: bool = False,
+    server: ServerView | None = None,
+    recreate_missing: bool = False,
 ) -> Plan:
+    """`server`: what a refresh saw of the recorded statuses (none: the state is taken at its word)."""
+    moves = find_moves(desired, state)
+    sources = {post.post_id: post.source for post in desired}
+    state = moved_state(state, moves, sources)
+    seen = _Seen(state, now, schedule, server or ServerView(), recreate_missing, moves)
     changes: list[Change] = []
-    planned: dict[str, ChangeKind] = {}
     for post in order_posts(desired):
-        change = _change_for(post, state, now, schedule, planned)
-        planned[post.post_id] = change.kind
+        change = seen.change_for(post)
+        seen.planned[post.post_id] = change
         changes.append(change)
     wanted = {post.post_id for post in desired}
     gone = sorted(post_id for post_id in state.posts if post_id not in wanted)
@@ -109,38 +124,112 @@ def compute_plan(
     return Plan(tuple(changes), now)
 
 
+@dataclass
+class _Seen:
+    """What one plan knows while it walks the posts, parents before replies."""
+
+    state: State
+    now: datetime
+    schedule: str
+    server: ServerView
+    recreate_missing: bool
+    moves: dict[str, str]
+    planned: dict[str, Change] = field(default_factory=dict)
+
+    def change_for(self, post: DesiredStatus) -> Change:
+        change = self._own_change(post)
+        follow_on = self._parent_recreated(post, change)
+        if follow_on:
+            return Change(ChangeKind.REPLACE, post.post_id, post, change.record, follow_on)
+        if change.kind == ChangeKind.UNCHANGED and post.post_id in self.moved_to:
+            old = self.moved_to[post.post_id]
+            return Change(
+                ChangeKind.MOVE, post.post_id, post, change.record, f"renamed from {old}", previous_id=old
+            )
+        return change
+
+    @functools.cached_property
+    def moved_to(self) -> dict[str, str]:
+        return {new: old for old, new in self.moves.items()}
+
+    def _own_change(self, post: DesiredStatus) -> Change:
+        record = self.state.posts.get(post.post_id)
+        if record is None:
+            return _new_post(post, self.state, self.now, self.schedule, self.planned)
+        if post.post_id in self.server.gone:
+            return self._gone(post, record)
+        reason = replace_reason(post, record)
+        if reason:
+            return Change(ChangeKind.REPLACE, post.post_id, post, record, reason)
+        if record.status_id is None:
+            return _still_scheduled(post, record, self.now, self.schedule)
+        edit = self.server.edited.get(post.post_id)
+        if edit is not None:
+            return _edited_on_server(post, record, edit)
+        if record.content_hash == post.content_hash:
+            return Change(ChangeKind.UNCHANGED, post.post_id, post, record)
+        return Change(ChangeKind.UPDATE, post.post_id, post, record, "content changed")
+
+    def _gone(self, post: DesiredStatus, record: StatusRecord) -> Change:
+        if self.recreate_missing:
+            reason = "deleted on the server; --recreate-missing posts it again"
+            return Change(ChangeKind.CREATE, post.post_id, post, record, reason)
+        reason = "deleted on the server; `publish sync --recreate-missing` posts it again"
+        return Change(ChangeKind.GONE, post.post_id, post, record, reason)
+
+    def _parent_recreated(self, post: DesiredStatus, change: Change) -> str:
+        """A reply must follow its parent to a new status: Mastodon cannot edit a reply's target."""
+        parent = self.planned.get(post.reply_to or "")
+        record = change.record
+        if parent is None or record is None or change.kind not in FOLLOWS_PARENT:
+            return ""
+        if recreates(parent):
+            return f"replies to {post.reply_to}, which is re-created: re-create it to point at the new status"
+        parent_record = parent.record
+        stale = parent_record is not None and parent_record.status_id is not None
+        if stale and record.in_reply_to_id is not None and record.in_reply_to_id != parent_record.status_id:
+            return f"points at an old status of {post.reply_to}: re-create it to point at the current one"
+        return ""
+
+
+# Changes that keep the published status, so a reply to it keeps pointing at the right one (or not).
+FOLLOWS_PARENT = (ChangeKind.UNCHANGED, ChangeKind.UPDATE, ChangeKind.MOVE)
+
+
+def recreates(change: Change) -> bool:
+    """The change gives the post a new status id: replaced, or posted again after it was deleted."""
+    if change.kind == ChangeKind.REPLACE:
+        return True
+    return change.kind == ChangeKind.CREATE and change.record is not None
+
+
+def _edited_on_server(post: DesiredStatus, record: StatusRecord, edit: ServerEdit) -> Change:
+    when = f" at {iso_utc(edit.edited_at)}" if edit.edited_at else ""
+    reason = f"edited on the server{when}; the file wins: sync edits it back"
+    return Change(ChangeKind.UPDATE, post.post_id, post, record, reason, server_text=edit.text)
+
+
 def _orphan_reason(prune: bool) -> str:
     return "post file is gone" if prune else "post file is gone; `publish sync --prune` deletes the status"
 
 
-def _change_for(
-    post: DesiredStatus, state: State, now: datetime, schedule: str, planned: dict[str, ChangeKind]
-) -> Change:
-    record = state.posts.get(post.post_id)
-    if record is None:
-        return _new_post(post, state, now, schedule, planned)
-    reason = replace_reason(post, record)
-    if reason:
-        return Change(ChangeKind.REPLACE, post.post_id, post, record, reason)
-    if record.status_id is None:
-        return _still_scheduled(post, record, now, schedule)
-    if record.content_hash == post.content_hash:
-        return Change(ChangeKind.UNCHANGED, post.post_id, post, record)
-    return Change(ChangeKind.UPDATE, post.post_id, post, record, "content changed")
+LOOK_FIRST = "will look for an existing copy on the server first"
+INTERRUPTED = "an earlier run was interrupted; will check the server first"
 
 
 def _new_post(
-    post: DesiredStatus, state: State, now: datetime, schedule: str, planned: dict[str, ChangeKind]
+    post: DesiredStatus, state: State, now: datetime, schedule: str, planned: dict[str, Change]
 ) -> Change:
+    """Not in the state: the state may be lost or stale, so sync looks on the server before it creates."""
     uncertain = post.post_id in state.pending
     waiting = _parent_not_published(post, state, planned)
     if waiting:
         return Change(ChangeKind.DEFERRED, post.post_id, post, reason=waiting)
+    look = INTERRUPTED if uncertain else LOOK_FIRST
     if _due(post, now):
-        reason = "an earlier run was interrupted; will check the server first" if uncertain else ""
-        return Change(ChangeKind.CREATE, post.post_id, post, reason=reason, uncertain=uncertain)
+        return Change(ChangeKind.CREATE, post.post_id, post, reason=look, uncertain=uncertain)
     if schedule == "native" and _schedulable(post, now):
-        reason = f"scheduled on the server for {_iso(post)}"
+        reason = f"scheduled on the server for {_iso(post)}; {look}"
         return Change(ChangeKind.SCHEDULE, post.post_id, post, reason=reason, uncertain=uncertain)
     return Change(
         ChangeKind.DEFERRED, post.post_id, post, reason=f"due {_iso(post)}; a later sync publishes it"
@@ -149,6 +238,8 @@ def _new_post(
 
 def _still_scheduled(post: DesiredStatus, record: StatusRecord, now: datetime, schedule: str) -> Change:
     """A post scheduled on the server: Mastodon can move it in time; anything else re-creates it."""
+    if record.scheduled_at is not None and record.scheduled_at <= now:
+        return _published_on_schedule(post, record)
     if record.content_hash != post.content_hash:
         return Change(
             ChangeKind.UPDATE, post.post_id, post, record, "scheduled post changed: schedule it again"
@@ -163,14 +254,24 @@ def _still_scheduled(post: DesiredStatus, record: StatusRecord, now: datetime, s
     )
 
 
-def _parent_not_published(post: DesiredStatus, state: State, planned: dict[str, ChangeKind]) -> str:
+def _published_on_schedule(post: DesiredStatus, record: StatusRecord) -> Change:
+    """Its time has come, so the server has published it (or is about to): sync records the status."""
+    published = f"the server published it at {_iso_of(record.scheduled_at)}"
+    if record.content_hash == post.content_hash:
+        return Change(ChangeKind.RECORD, post.post_id, post, record, f"{published}; sync records its status")
+    reason = f"{published}; sync records it, then edits it (content changed)"
+    return Change(ChangeKind.UPDATE, post.post_id, post, record, reason)
+
+
+def _parent_not_published(post: DesiredStatus, state: State, planned: dict[str, Change]) -> str:
     """A reply needs its parent's status id; Mastodon cannot reply to a scheduled status."""
     if post.reply_to is None:
         return ""
     parent = state.posts.get(post.reply_to)
     if parent is not None and parent.status_id is not None:
         return ""
-    if planned.get(post.reply_to) in (ChangeKind.CREATE, ChangeKind.REPLACE):
+    parent_change = planned.get(post.reply_to)
+    if parent_change is not None and parent_change.kind in (ChangeKind.CREATE, ChangeKind.REPLACE):
         return ""
     return f"waits until {post.reply_to!r} is published"
 

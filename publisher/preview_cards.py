@@ -11,7 +11,14 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from publisher.models import DesiredStatus, MediaSpec
-from publisher.output.common import AnyLimits, character_count, iso, max_characters, recorded_count
+from publisher.output.common import (
+    AnyLimits,
+    character_count,
+    iso,
+    max_characters,
+    one_line_note,
+    recorded_count,
+)
 from publisher.plan import Change
 from publisher.state import MediaRecord, StatusRecord
 
@@ -93,14 +100,20 @@ def plan_card(
     common: dict[str, Any] = {
         "post_id": change.post_id,
         "action": change.kind.value,
-        "note": change.reason,
+        "note": card_note(change),
         "url": record.url if record else None,
         "max_characters": max_characters(post or record, limits),
     }
     if post is not None:
         return Card(**common, **_desired_fields(post, root, limits, instance, folder))
-    assert record is not None  # a change without a desired post is a deletion of a recorded one
+    assert record is not None  # without a desired post: a recorded one deleted, orphaned or gone
     return Card(**common, **_recorded_fields(record, limits, instance))
+
+
+def card_note(change: Change) -> str:
+    """The change's note, and an edit made on the server (the card shows the post's own text)."""
+    edited = f'edited on the server to "{change.server_text}"' if change.server_text is not None else ""
+    return " · ".join(filter(None, [one_line_note(change), edited]))
 
 
 def _desired_fields(

@@ -20,6 +20,8 @@ class SyncOptions:
     lock_timeout: float = 60.0
     upload_workers: int = 4  # files uploading at once, this post's and the next posts'
     max_duration: float | None = None  # seconds: stop cleanly between posts, the next run continues
+    refresh: bool = False  # compare every recorded status with the server before planning
+    recreate_missing: bool = False  # post again what was deleted on the server
 
 
 def check_safety(plan: Plan, state: State, config: Config, options: SyncOptions) -> None:

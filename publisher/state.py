@@ -64,6 +64,7 @@ class StatusRecord(Frozen):
     scheduled_id: ServerId | None = None
     scheduled_at: datetime | None = None
     recorded_at: datetime
+    server_differs: tuple[str, ...] | None = None  # what the server did not keep of what was sent
 
     @property
     def waiting_on_server(self) -> bool:
@@ -94,6 +95,20 @@ class State(Frozen):
 
     def with_pending(self, post_id: str, intent: PendingCreate) -> State:
         return self.model_copy(update={"pending": {**self.pending, post_id: intent}})
+
+    def moved(self, old: str, new: str, source: str | None = None) -> State:
+        """The record of `old` under `new` (with its new source file), and every reply to `old` re-pointed."""
+        record = self.posts[old]
+        if source is not None:
+            record = record.model_copy(update={"source": source})
+        posts = {
+            key: value.model_copy(update={"reply_to": new}) if value.reply_to == old else value
+            for key, value in self.posts.items()
+            if key != old
+        }
+        posts[new] = record
+        pending = {new if key == old else key: value for key, value in self.pending.items()}
+        return self.model_copy(update={"posts": posts, "pending": pending})
 
     def without(self, post_id: str) -> State:
         posts = {key: value for key, value in self.posts.items() if key != post_id}

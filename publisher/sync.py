@@ -11,16 +11,20 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
+from publisher.adopt import Adopter, Adoption, looks_first
 from publisher.clock import Clock, iso_utc
-from publisher.errors import NotFound, PublishError
+from publisher.edits import EditSteps, iso_or_unknown
+from publisher.errors import PublishError
+from publisher.events import SyncEvent
 from publisher.mastodon import MastodonClient, ScheduledStatus, Status, status_params
 from publisher.models import DesiredStatus, MediaSpec
 from publisher.pacing import Budget, duration, expected_waits, finish_estimate, requests_by_family
 from publisher.plan import Change, ChangeKind, Plan, idempotency_key
 from publisher.ratelimits import FAMILY_NOUNS, PacingWait
 from publisher.reconcile import Wanted, find_existing
-from publisher.state import MediaRecord, PendingCreate, State, StateStore, StatusRecord
-from publisher.uploads import MediaUploader, UploadPool, matching_attached, matching_unattached, results
+from publisher.records import media_attributes, status_record
+from publisher.state import MediaRecord, PendingCreate, State, StateStore
+from publisher.uploads import MediaUploader, UploadPool, matching_unattached, results
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +46,8 @@ class OutOfTime(Exception):
     """A rate-limit window opens after --max-duration: stop between posts instead of waiting for it."""
 
 
-@dataclass(frozen=True)
-class SyncEvent:
-    action: str  # created, scheduled, rescheduled, edited, deleted, adopted
-    post_id: str
-    url: str | None = None
-    detail: str = ""
-
-
 @dataclass
-class SyncRun:
+class SyncRun(EditSteps):
     """Applies the writes of one plan in order; `state` is always what the state file holds."""
 
     state: State
@@ -63,6 +59,8 @@ class SyncRun:
     upload_workers: int = 4
     max_duration: float | None = None  # seconds; stop between posts when the next would not finish in time
     started_at: datetime | None = None  # when the run began, which --max-duration counts from (else: apply)
+    adopter: Adopter | None = None  # looks for a copy of each new post first (None: trusts the state)
+    recreate_missing: bool = False  # a status deleted on the server is posted again instead of left alone
     events: list[SyncEvent] = field(default_factory=list)
     _state_lock: threading.Lock = field(default_factory=threading.Lock)
     _save_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -73,9 +71,11 @@ class SyncRun:
     _saved_version: int = 0  # how many of them the file holds
     _record_version: int = 0  # the change that holds the last created post's record (media may follow)
     _ahead: dict[str, list[Future]] = field(default_factory=dict)
+    _adopted: dict[str, Adoption] = field(default_factory=dict)
+    _differences: dict[str, tuple[str, ...]] = field(default_factory=dict)  # post id -> what the server lost
 
     def apply(self, plan: Plan) -> State:
-        writes = plan.writes
+        writes = tuple(change for change in plan.writes if change.kind != ChangeKind.MOVE)
         self._pool = UploadPool(self.upload_workers)
         self._budget = budget = Budget(self.clock, self.max_duration, self.started_at)
         self._left = requests_by_family(writes)
@@ -85,6 +85,7 @@ class SyncRun:
         for wait in expected_waits(plan):
             self._emit(SyncEvent("pacing", "", detail=wait.describe()))
         try:
+            self._before_writing(plan, writes)
             for index in range(len(writes)):
                 try:
                     self._apply_in_time(writes, index)
@@ -95,6 +96,35 @@ class SyncRun:
             self._pool.close()
             self._save_if_unsaved()
         return self.state
+
+    def _before_writing(self, plan: Plan, writes: tuple[Change, ...]) -> None:
+        """Tokens checked and copies adopted before any write; renamed posts' records follow their files."""
+        if self.adopter is not None:
+            self.adopter.prepare(writes, self.state)
+            for change in writes:
+                self._adopt_if_on_server(change)
+        for move in plan.of(ChangeKind.MOVE):
+            self._change_state(
+                lambda state, c=move: state.moved(c.previous_id, c.post_id, c.desired.source), save=False
+            )
+            self._emit(SyncEvent("moved", move.post_id, detail=f"from {move.previous_id}; nothing sent"))
+        self._save_if_unsaved()
+
+    def _adopt_if_on_server(self, change: Change) -> None:
+        if not looks_first(change):
+            return
+        post = change.desired
+        parent = self.state.posts.get(post.reply_to) if post.reply_to else None
+        if post.reply_to and (parent is None or parent.status_id is None):
+            return  # a reply whose parent is not on the server cannot be there either
+        adoption = self.adopter.adopt(post, parent.status_id if parent else None)
+        if adoption is None:
+            return
+        self._adopted[change.post_id] = adoption
+        self._change_state(lambda state: state.with_record(change.post_id, adoption.record), save=False)
+        differs = "; ".join(difference.describe() for difference in adoption.differences)
+        detail = "found on the server: not posted again" + (f" (differs: {differs})" if differs else "")
+        self._emit(SyncEvent("adopted", change.post_id, adoption.url, detail))
 
     def _apply_in_time(self, writes: tuple[Change, ...], index: int) -> None:
         if not self._budget.fits_another():
@@ -137,14 +167,17 @@ class SyncRun:
                 and change.desired.media
                 and not change.uncertain
                 and change.post_id not in self._ahead
+                and change.post_id not in self._adopted
             ):
-                self._ahead[change.post_id] = self._begin_uploads(change.desired, None, None)
+                self._ahead[change.post_id] = self._begin_uploads(change.desired, None, _replacing(change))
 
     def _apply_one(self, change: Change) -> None:
         kind, desired, record = change.kind, change.desired, change.record
         self._emit(SyncEvent("started", change.post_id, detail=kind.value))
-        if kind in (ChangeKind.CREATE, ChangeKind.SCHEDULE):
-            self._create(desired, schedule=kind == ChangeKind.SCHEDULE)
+        if change.post_id in self._adopted:
+            self._edit_adopted(desired, self._adopted[change.post_id])
+        elif kind in (ChangeKind.CREATE, ChangeKind.SCHEDULE):
+            self._create(desired, schedule=kind == ChangeKind.SCHEDULE, replacing=_replacing(change))
         elif kind == ChangeKind.UPDATE and record.status_id is None:
             self._recreate(desired, record)  # a scheduled status can only be moved in time
         elif kind == ChangeKind.UPDATE:
@@ -204,6 +237,9 @@ class SyncRun:
             params,
             idempotency_key=intent.idempotency_key,
             find_existing=lambda: find_existing(client, wanted, scheduled=schedule),
+        )
+        self._verify(
+            desired.post_id, {**params, "media_attributes": [media_attributes(m) for m in media]}, result
         )
         self._record(desired, result, self.state.pending[desired.post_id], media)
 
@@ -293,103 +329,21 @@ class SyncRun:
         self._record_status(desired, result, pending, media, save=False)
         self._record_version = self._version
         if isinstance(result, ScheduledStatus):
-            self._emit(SyncEvent("scheduled", desired.post_id, None, f"for {_iso(result.scheduled_at)}"))
+            self._emit(
+                SyncEvent("scheduled", desired.post_id, None, f"for {iso_or_unknown(result.scheduled_at)}")
+            )
         else:
             self._emit(SyncEvent("created", desired.post_id, result.url))
 
     def _record_status(
         self, desired: DesiredStatus, result, pending: PendingCreate, media, *, save: bool = True
     ) -> None:
-        scheduled = isinstance(result, ScheduledStatus)
-        record = StatusRecord(
-            source=desired.source,
-            account=desired.account,
-            status_id=None if scheduled else result.id,
-            url=None if scheduled else result.url,
-            content_hash=pending.content_hash,
-            idempotency_key=pending.idempotency_key,
-            text=pending.text,
-            spoiler_text=pending.spoiler_text,
-            visibility=desired.visibility,
-            reply_to=desired.reply_to,
-            in_reply_to_id=None if scheduled else result.raw.get("in_reply_to_id"),
-            media=tuple(media),
-            published_at=None if scheduled else result.created_at,
-            scheduled_id=result.id if scheduled else None,
-            scheduled_at=result.scheduled_at if scheduled else None,
-            recorded_at=self.clock.now(),
-        )
+        record = status_record(desired, result, pending, media, self.clock.now())
+        record = record.model_copy(update={"server_differs": self._differences.pop(desired.post_id, None)})
         self._change_state(lambda state: state.with_record(desired.post_id, record), save=save)
 
-    # -- edit, move, re-create, delete ---------------------------------------------------------------
 
-    def _update(self, desired: DesiredStatus, record: StatusRecord) -> None:
-        """PUT the full new state: Mastodon clears every field an edit leaves out."""
-        client = self.clients[desired.account]
-        media = self._media_for_edit(
-            desired, record, MediaUploader(client, self.root, self._upload_progress(desired))
-        )
-        params = status_params(desired, [item.media_id for item in media])
-        params.pop("visibility", None)  # cannot be edited; changing it is a Replace
-        params["media_attributes"] = [_media_attributes(item) for item in media]
-        result = client.edit_status(record.status_id, params)
-        updated = record.model_copy(
-            update={
-                "content_hash": desired.content_hash,
-                "text": desired.text,
-                "spoiler_text": desired.spoiler_text,
-                "media": tuple(media),
-                "source": desired.source,
-                "url": result.url or record.url,
-                "recorded_at": self.clock.now(),
-            }
-        )
-        self._change_state(lambda state: state.with_record(desired.post_id, updated))
-        self._emit(SyncEvent("edited", desired.post_id, updated.url))
-
-    def _media_for_edit(
-        self, desired: DesiredStatus, record: StatusRecord, uploader: MediaUploader
-    ) -> list[MediaRecord]:
-        kept = matching_attached(desired.media, record.media)
-        futures = {
-            index: self._pool.submit(partial(uploader.upload, spec, index + 1))
-            for index, (spec, reuse) in enumerate(zip(desired.media, kept, strict=True))
-            if reuse is None
-        }
-        return [reuse if reuse is not None else futures[index].result() for index, reuse in enumerate(kept)]
-
-    def _reschedule(self, desired: DesiredStatus, record: StatusRecord) -> None:
-        result = self.clients[desired.account].reschedule(record.scheduled_id, desired.publish_at)
-        updated = record.model_copy(
-            update={"scheduled_at": result.scheduled_at, "recorded_at": self.clock.now()}
-        )
-        self._change_state(lambda state: state.with_record(desired.post_id, updated))
-        self._emit(SyncEvent("rescheduled", desired.post_id, None, f"for {_iso(result.scheduled_at)}"))
-
-    def _recreate(self, desired: DesiredStatus, record: StatusRecord) -> None:
-        self._delete(desired.post_id, record)
-        future = desired.publish_at is not None and desired.publish_at > self.clock.now()
-        self._create(desired, schedule=future, replacing=record.status_id or record.scheduled_id)
-
-    def _delete(self, post_id: str, record: StatusRecord) -> None:
-        client = self.clients[record.account]
-        try:
-            if record.status_id is not None:
-                client.delete_status(record.status_id)
-            elif record.scheduled_id is not None:
-                client.delete_scheduled(record.scheduled_id)
-        except NotFound:
-            log.info("%s: already gone from the server", post_id)
-        self._change_state(lambda state: state.without(post_id))
-        self._emit(SyncEvent("deleted", post_id, record.url))
-
-
-def _media_attributes(item: MediaRecord) -> dict:
-    attributes: dict = {"id": item.media_id, "description": item.alt or ""}
-    if item.focus is not None:
-        attributes["focus"] = f"{item.focus[0]:g},{item.focus[1]:g}"
-    return attributes
-
-
-def _iso(moment) -> str:
-    return iso_utc(moment) if moment else "?"
+def _replacing(change: Change) -> str | None:
+    """The status a create replaces (one deleted on the server): its key must differ from the first one's."""
+    record = change.record if change.kind in (ChangeKind.CREATE, ChangeKind.SCHEDULE) else None
+    return record.status_id if record is not None else None

@@ -1,4 +1,5 @@
-"""A repository whose plan holds every kind of change, with a hand-made state file (no server needed)."""
+"""A repository whose plan holds every kind of change that files and a state file alone make, with a
+hand-made state file (no server needed). tests/test_plan_kinds.py builds a plan of every kind by hand."""
 
 from __future__ import annotations
 
@@ -81,17 +82,17 @@ def every_kind_repo(root: Path) -> Path:
     old_text = "The first line stays.\nThe second line was old."
     state = State(
         posts={
-            "edited": _record("edited", old_text, spoiler_text="Spoilers", media=(cat,)),
-            "moved": _record("moved", "Moving this one to unlisted."),
-            "same": _record("same", posts["same"].text, content_hash=posts["same"].content_hash),
-            "gone": _record("gone", "This post's file was deleted."),
+            "edited": status_record("edited", old_text, spoiler_text="Spoilers", media=(cat,)),
+            "moved": status_record("moved", "Moving this one to unlisted."),
+            "same": status_record("same", posts["same"].text, content_hash=posts["same"].content_hash),
+            "gone": status_record("gone", "This post's file was deleted."),
         }
     )
     (root / "publish.state.json").write_text(serialize(state), encoding="utf-8")
     return config
 
 
-def _record(post_id: str, text: str, **fields) -> StatusRecord:
+def status_record(post_id: str, text: str, **fields) -> StatusRecord:
     status_id = str(100 + len(post_id))
     values = {
         "source": f"posts/{post_id}.md",

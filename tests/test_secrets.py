@@ -20,7 +20,7 @@ SCENARIOS = {
         Fault("*", "/api/", "status", status=403, message="This action is outside the authorized scopes")
     ],
     "not-found": [
-        Fault("GET", "/api/v1/accounts/", "status", status=404),
+        Fault("GET", "/api/v1/statuses/", "status", status=404),
         Fault("POST", "/api/v1/statuses", "drop_after"),
     ],
 }

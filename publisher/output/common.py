@@ -18,8 +18,12 @@ SYMBOLS = {
     ChangeKind.UPDATE: "~",
     ChangeKind.REPLACE: "⇄",
     ChangeKind.SCHEDULE: "⏲",
+    ChangeKind.RESCHEDULE: "↻",
     ChangeKind.DEFERRED: "⏲",
     ChangeKind.DELETE: "-",
+    ChangeKind.MOVE: "→",
+    ChangeKind.RECORD: "✓",
+    ChangeKind.GONE: "✗",
     ChangeKind.ORPHAN: "?",
     ChangeKind.UNCHANGED: "=",
 }
@@ -29,13 +33,18 @@ SUMMARY = (
     ("replace", "to replace"),
     ("delete", "to delete"),
     ("schedule", "to schedule"),
+    ("reschedule", "to reschedule"),
     ("deferred", "deferred"),
+    ("move", "to move"),
+    ("record", "to record"),
+    ("gone", "gone on the server"),
     ("orphan", "orphaned"),
     ("unchanged", "unchanged"),
 )
 LABELS = dict(SUMMARY)
 # Shown grouped in this order; unchanged posts are only counted.
 GROUPS = tuple(ChangeKind(key) for key, _ in SUMMARY if key != "unchanged")
+RECREATE_HINT = "`publish sync --recreate-missing` posts it again"
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -91,10 +100,40 @@ def grouped(plan: Plan) -> list[tuple[ChangeKind, tuple[Change, ...]]]:
     return [(kind, plan.of(kind)) for kind in GROUPS if plan.of(kind)]
 
 
-def text_diff(old: str, new: str) -> list[str]:
+def text_diff(old: str, new: str, names: tuple[str, str] = ("published", "new")) -> list[str]:
     """A unified diff of the published text against the new one; empty when they are equal."""
-    lines = difflib.unified_diff(old.split("\n"), new.split("\n"), "published", "new", lineterm="")
+    lines = difflib.unified_diff(old.split("\n"), new.split("\n"), *names, lineterm="")
     return list(lines)
+
+
+def edit_diffs(change: Change) -> list[tuple[str, list[str]]]:
+    """An edit's non-empty text diffs, each under a title: the published text against the new one; or,
+    when someone edited the status on the server, that edit, then what the post file makes of it."""
+    record, post = change.record, change.desired
+    if change.server_text is None:
+        diffs = [("", text_diff(record.text, post.text))]
+    else:
+        diffs = [
+            ("edited on the server:", text_diff(record.text, change.server_text, ("published", "server"))),
+            ("the post file makes it:", text_diff(change.server_text, post.text, ("server", "new"))),
+        ]
+    return [(title, diff) for title, diff in diffs if diff]
+
+
+def change_notes(change: Change) -> list[tuple[str, str]]:
+    """What some kinds tell besides their reason, as (label, value): where a moved record came from, and
+    how a post deleted on the server comes back (unless the reason says so already)."""
+    if change.kind == ChangeKind.MOVE and change.previous_id:
+        return [("moved", f"{change.previous_id} → {change.post_id}")]
+    if change.kind == ChangeKind.GONE and "--recreate-missing" not in change.reason:
+        return [("hint", RECREATE_HINT)]
+    return []
+
+
+def one_line_note(change: Change) -> str:
+    """The reason and what the kind adds to it, for a table cell or a card."""
+    notes = [change.reason, *(f"{label}: {value}" for label, value in change_notes(change))]
+    return " · ".join(note for note in notes if note)
 
 
 def revision_notes(record: StatusRecord, post: DesiredStatus) -> list[str]:

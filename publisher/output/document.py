@@ -48,6 +48,10 @@ def change_dict(change: Change, limits: Limits) -> dict:
         "status_id": record.status_id if record else None,
         "url": record.url if record else None,
     }
+    if change.previous_id is not None:
+        entry["previous_id"] = change.previous_id
+    if change.server_text is not None:
+        entry["server_text"] = change.server_text
     if change.desired:
         post = change.desired
         entry["source"] = post.source

@@ -13,17 +13,19 @@ from publisher.models import DesiredStatus
 from publisher.output.common import (
     SUMMARY,
     SYMBOLS,
+    change_notes,
     character_count,
+    edit_diffs,
     grouped,
     headline,
     iso,
     max_characters,
+    one_line_note,
     plural,
     recorded_count,
     revision_notes,
     source_of,
     summary_line,
-    text_diff,
 )
 from publisher.pacing import MAX_DURATION_HINT, expected_waits
 from publisher.plan import Change, ChangeKind, Plan
@@ -128,7 +130,7 @@ def summary_table(changes: list[Change], limits: Limits) -> list[str]:
             code(change.post_id),
             code(source_of(change)),
             _characters(change, limits),
-            inline(change.reason),
+            inline(one_line_note(change)),
         )
         rows.append("| " + " | ".join(cells) + " |")
     return rows
@@ -139,17 +141,22 @@ def details_block(change: Change, limits: Limits, *, short: bool = False) -> lis
     lines = ["<details>", f"<summary>{title} · {_characters(change, limits)} characters</summary>", ""]
     if change.reason:
         lines += [f"**Why:** {inline(change.reason)}", ""]
+    for label, value in change_notes(change):
+        lines += [f"**{label.capitalize()}:** {inline(value)}", ""]
     if change.record and change.record.url:
         lines += [f"**Published:** <{change.record.url}>", ""]
     if change.desired:
         lines += status_block(change, change.desired, limits, short=short)
     elif change.record:
-        lines += [
-            "Published text, to be removed:" if change.kind == ChangeKind.DELETE else "Published text:",
-            "",
-        ]
+        lines += [RECORDED_TEXT.get(change.kind, "Published text:"), ""]
         lines += fenced(cut(change.record.text, short), "text")
     return [*lines, "", "</details>"]
+
+
+RECORDED_TEXT = {
+    ChangeKind.DELETE: "Published text, to be removed:",
+    ChangeKind.GONE: "Published text, deleted on the server:",
+}
 
 
 SHORT_TEXT = 280  # characters of a status text kept in a shortened plan
@@ -167,9 +174,7 @@ def status_block(change: Change, post: DesiredStatus, limits: Limits, *, short: 
     if change.kind == ChangeKind.UPDATE and change.record:
         notes = revision_notes(change.record, post)
         lines += [f"- {inline(note)}" for note in notes] + ([""] if notes else [])
-        diff = text_diff(change.record.text, post.text)
-        diff = diff[:SHORT_DIFF] + ["…"] if short and len(diff) > SHORT_DIFF else diff
-        lines += [*fenced("\n".join(diff), "diff"), ""] if diff else []
+        lines += diff_blocks(change, short=short)
     lines += fenced(cut(post.text, short), "text")
     if post.media:
         lines += ["", *media_table(post)]
@@ -178,6 +183,15 @@ def status_block(change: Change, post: DesiredStatus, limits: Limits, *, short: 
             "",
             f"**Poll:** {inline(' / '.join(post.poll.options))} (expires in {post.poll.expires_in} s)",
         ]
+    return lines
+
+
+def diff_blocks(change: Change, *, short: bool = False) -> list[str]:
+    lines: list[str] = []
+    for title, diff in edit_diffs(change):
+        diff = diff[:SHORT_DIFF] + ["…"] if short and len(diff) > SHORT_DIFF else diff
+        lines += [f"**{title.capitalize()}**", ""] if title else []
+        lines += [*fenced("\n".join(diff), "diff"), ""]
     return lines
 
 

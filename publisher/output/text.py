@@ -9,7 +9,9 @@ from publisher.models import DesiredStatus
 from publisher.output.common import (
     LABELS,
     SYMBOLS,
+    change_notes,
     character_count,
+    edit_diffs,
     grouped,
     iso,
     max_characters,
@@ -17,16 +19,21 @@ from publisher.output.common import (
     revision_notes,
     source_of,
     summary_line,
-    text_diff,
 )
 from publisher.output.terminal import Span, render_lines
 from publisher.pacing import MAX_DURATION_HINT, expected_waits
 from publisher.plan import Change, ChangeKind, Plan
-from publisher.state import StatusRecord
 
 Line = tuple[Span, ...]
 UNDER_WAY = {"started", "uploading"}  # sync events announcing a step, not its result: not counted as done
 INDENT = "    "
+# Kinds the terminal has no colour of its own for borrow a related kind's.
+BORROWED_STYLES = {
+    ChangeKind.RESCHEDULE: "schedule",
+    ChangeKind.MOVE: "dim",
+    ChangeKind.RECORD: "create",
+    ChangeKind.GONE: "orphan",
+}
 
 
 def line(text: str, style: str = "") -> Line:
@@ -60,10 +67,12 @@ def wait_lines(plan: Plan) -> list[Line]:
 
 def change_lines(change: Change, limits: Limits) -> list[Line]:
     kind = change.kind.value
-    header = ((f"{SYMBOLS[change.kind]} {kind}", kind), (" ", ""), (change.post_id, "post"))
+    style = BORROWED_STYLES.get(change.kind, kind)
+    header = ((f"{SYMBOLS[change.kind]} {kind}", style), (" ", ""), (change.post_id, "post"))
     lines: list[Line] = [header + ((f"  ({source_of(change)})", "dim"),)]
     if change.reason:
         lines.append(line(f"{INDENT}why: {change.reason}"))
+    lines += [line(f"{INDENT}{label}: {value}") for label, value in change_notes(change)]
     if change.record and change.record.url:
         lines.append(line(f"{INDENT}url: {change.record.url}", "dim"))
     if change.desired:
@@ -96,8 +105,8 @@ def body_lines(change: Change) -> list[Line]:
     """The new text; for an edit, what changed against the published version instead."""
     post, record = change.desired, change.record
     if post and record and change.kind == ChangeKind.UPDATE:
-        return revision_lines(record, post)
-    if post and record:  # a replacement is created from scratch: the whole new text
+        return revision_lines(change)
+    if post and record:  # not an edit (a replacement, a move, ...): the whole new text
         return note_lines(revision_notes(record, post)) + quoted(post.text, "")
     if post:
         return quoted(post.text, "")
@@ -108,12 +117,16 @@ def quoted(text: str, style: str) -> list[Line]:
     return [line(f"{INDENT}│ {row}" if row else f"{INDENT}│", style) for row in text.split("\n")]
 
 
-def revision_lines(record: StatusRecord, post: DesiredStatus) -> list[Line]:
-    notes = revision_notes(record, post)
-    diff = text_diff(record.text, post.text)
-    if not notes and not diff:
+def revision_lines(change: Change) -> list[Line]:
+    notes = revision_notes(change.record, change.desired)
+    diffs = edit_diffs(change)
+    if not notes and not diffs:
         notes = ["text unchanged; sensitive, language or poll changed"]
-    return note_lines(notes) + [line(INDENT + row, diff_style(row)) for row in diff]
+    lines = note_lines(notes)
+    for title, diff in diffs:
+        lines += note_lines([title] if title else [])
+        lines += [line(INDENT + row, diff_style(row)) for row in diff]
+    return lines
 
 
 def note_lines(notes: list[str]) -> list[Line]:

@@ -1,0 +1,117 @@
+"""Adopt before create: the state file is a cache of the server, so before posting what it does not know,
+sync looks for a copy on the account and records that instead. Nothing here writes to the server.
+
+`prepare` runs before the state changes at all: it checks every writing account's token (a 401 leaves the
+state file as it was) and reads each account's statuses once for all of the run's new posts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from publisher.copies import AccountCopies, Sought
+from publisher.mastodon import MastodonClient, ScheduledStatus, Status, status_params
+from publisher.models import DesiredStatus
+from publisher.plan import Change, ChangeKind, idempotency_key
+from publisher.records import DIFFERS_FROM_FILE, attached_media, media_attributes, status_record
+from publisher.state import PendingCreate, State, StatusRecord
+from publisher.verify import Mismatch, stored_differences
+
+log = logging.getLogger(__name__)
+
+FirstSeen = Callable[[str], datetime]  # a post file's source -> the earliest it can have been published
+
+
+@dataclass(frozen=True)
+class Adoption:
+    record: StatusRecord
+    url: str | None
+    differences: tuple[Mismatch, ...]  # where the copy differs from the post file: sync edits it
+
+    @property
+    def needs_edit(self) -> bool:
+        return any(difference.field != "visibility" for difference in self.differences)
+
+
+def looks_first(change: Change) -> bool:
+    """A new post (not an interrupted create, which has its own search, nor a re-create)."""
+    kinds = (ChangeKind.CREATE, ChangeKind.SCHEDULE)
+    return change.kind in kinds and change.record is None and not change.uncertain
+
+
+@dataclass
+class Adopter:
+    clients: Mapping[str, MastodonClient]
+    first_seen: FirstSeen
+    now: datetime
+    copies: dict[str, AccountCopies] = field(default_factory=dict)
+
+    @property
+    def requests(self) -> int:
+        return sum(copies.requests for copies in self.copies.values())
+
+    def prepare(self, writes: Sequence[Change], state: State) -> None:
+        """Check each writing account's token; read the statuses of each account with new posts."""
+        for account in sorted({change.account for change in writes}):
+            new = [change.desired for change in writes if change.account == account and looks_first(change)]
+            if not new:
+                self.clients[account].verify_credentials()
+                continue
+            copies = AccountCopies(self.clients[account], claimed=recorded_ids(state, account))
+            oldest = min(self.first_seen(post.source) for post in new)
+            copies.read(oldest, with_scheduled=any(post.publish_at is not None for post in new))
+            self.copies[account] = copies
+
+    def adopt(self, post: DesiredStatus, parent_status_id: str | None) -> Adoption | None:
+        copies = self.copies.get(post.account)
+        if copies is None:
+            return None
+        sought = Sought(
+            post.post_id,
+            post.text,
+            post.spoiler_text,
+            len(post.media),
+            self.first_seen(post.source),
+            parent_status_id,
+        )
+        found = copies.find(sought, scheduled=post.publish_at is not None)
+        return None if found is None else self._adoption(post, found, parent_status_id)
+
+    def _adoption(
+        self, post: DesiredStatus, found: Status | ScheduledStatus, parent: str | None
+    ) -> Adoption | None:
+        media = attached_media(post.media, found)
+        if media is None:
+            return None
+        sent = status_params(post, [item.media_id for item in media], in_reply_to_id=parent)
+        sent["media_attributes"] = [media_attributes(item) for item in _as_in_file(post, media)]
+        differences = tuple(stored_differences(sent, found.raw))
+        same = not any(difference.field != "visibility" for difference in differences)
+        intent = PendingCreate(
+            content_hash=post.content_hash if same else DIFFERS_FROM_FILE,
+            idempotency_key=idempotency_key(post),
+            started_at=self.now,
+            text=post.text,
+            spoiler_text=post.spoiler_text,
+            media_count=len(media),
+        )
+        record = status_record(post, found, intent, media, self.now)
+        return Adoption(record, getattr(found, "url", None), differences)
+
+
+def _as_in_file(post: DesiredStatus, media: list) -> list:
+    """The copy's media ids with the file's alt text and focus: what publish would have sent."""
+    return [
+        item.model_copy(update={"alt": spec.alt, "focus": spec.focus})
+        for item, spec in zip(media, post.media, strict=True)
+    ]
+
+
+def recorded_ids(state: State, account: str) -> set[str]:
+    ids = set()
+    for record in state.posts.values():
+        if record.account == account:
+            ids.update(filter(None, (record.status_id, record.scheduled_id)))
+    return ids

@@ -1,0 +1,88 @@
+"""State records built from what the server answered: a created or scheduled status, or an adopted copy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from publisher.mastodon import ScheduledStatus, Status
+from publisher.models import DesiredStatus, MediaSpec
+from publisher.state import MediaRecord, PendingCreate, StatusRecord
+from publisher.untrusted import is_server_id
+
+# The content hash of an adopted copy that differs from its post file: the next plan edits it.
+DIFFERS_FROM_FILE = "sha256:adopted-copy-differs-from-the-file"
+
+
+def status_record(
+    desired: DesiredStatus,
+    result: Status | ScheduledStatus,
+    pending: PendingCreate,
+    media: Sequence[MediaRecord],
+    recorded_at: datetime,
+) -> StatusRecord:
+    scheduled = isinstance(result, ScheduledStatus)
+    return StatusRecord(
+        source=desired.source,
+        account=desired.account,
+        status_id=None if scheduled else result.id,
+        url=None if scheduled else result.url,
+        content_hash=pending.content_hash,
+        idempotency_key=pending.idempotency_key,
+        text=pending.text,
+        spoiler_text=pending.spoiler_text,
+        visibility=_visibility(result) or desired.visibility,
+        reply_to=desired.reply_to,
+        in_reply_to_id=None if scheduled else result.raw.get("in_reply_to_id"),
+        media=tuple(media),
+        published_at=None if scheduled else result.created_at,
+        scheduled_id=result.id if scheduled else None,
+        scheduled_at=result.scheduled_at if scheduled else None,
+        recorded_at=recorded_at,
+    )
+
+
+def _visibility(result: Status | ScheduledStatus) -> str | None:
+    """What the server holds: an adopted copy may have another visibility than the file (a replace)."""
+    raw = result.raw.get("params", result.raw) if isinstance(result, ScheduledStatus) else result.raw
+    value = raw.get("visibility")
+    return value if value in ("public", "unlisted", "private", "direct") else None
+
+
+def attached_media(specs: Sequence[MediaSpec], found: Status | ScheduledStatus) -> list[MediaRecord] | None:
+    """The copy's attachments, in order, as records of the post's files; None when an id is unusable."""
+    attachments = found.raw.get("media_attachments") or []
+    records = []
+    for spec, attachment in zip(specs, attachments, strict=False):
+        media_id = attachment.get("id") if isinstance(attachment, dict) else None
+        media_id = str(media_id) if isinstance(media_id, int) else media_id
+        if not is_server_id(media_id):
+            return None
+        records.append(
+            MediaRecord(
+                path=spec.path,
+                sha256=spec.sha256,
+                media_id=media_id,
+                alt=attachment.get("description") or None,
+                focus=attachment_focus(attachment),
+                thumbnail_sha256=spec.thumbnail_sha256,
+            )
+        )
+    return records
+
+
+def attachment_focus(attachment: dict) -> tuple[float, float] | None:
+    focus = (attachment.get("meta") or {}).get("focus") if isinstance(attachment.get("meta"), dict) else None
+    if not isinstance(focus, dict):
+        return None
+    try:
+        return float(focus["x"]), float(focus["y"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def media_attributes(item: MediaRecord) -> dict:
+    attributes: dict = {"id": item.media_id, "description": item.alt or ""}
+    if item.focus is not None:
+        attributes["focus"] = f"{item.focus[0]:g},{item.focus[1]:g}"
+    return attributes
