@@ -11,9 +11,9 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from publisher.mastodon import MastodonClient, ScheduledStatus, Status, parse_scheduled, parse_status
+from publisher.mastodon import Account, MastodonClient, ScheduledStatus, Status, parse_scheduled, parse_status
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,11 @@ class AccountCopies:
         """Walk back to `oldest` (minus clock skew); `with_scheduled` also reads the scheduled statuses."""
         account = self.client.verify_credentials()
         self.requests += 1
-        self.statuses = list(self._walk(account.id, oldest - CLOCK_SKEW, max_pages))
+        bound = oldest - CLOCK_SKEW
+        if not _posted_since(account, bound):
+            log.debug("no status on the account since %s: nothing to look through", bound)
+        else:
+            self.statuses = list(self._walk(account.id, bound, max_pages))
         if with_scheduled:
             self.scheduled = self._scheduled_pages(max_pages)
 
@@ -147,5 +151,9 @@ class AccountCopies:
         return None
 
 
-def earliest(moments: Iterable[datetime]) -> datetime | None:
-    return min(moments, default=None)
+def _posted_since(account: Account, bound: datetime) -> bool:
+    """False only when the account says so: no status at all, or none since the day before `bound`."""
+    if account.statuses_count == 0:
+        return False
+    day = account.last_status_day
+    return day is None or day >= bound.astimezone(UTC).date() - timedelta(days=1)

@@ -1,8 +1,9 @@
-"""When did a post file first appear? Bounds how far back `sync` looks for a copy of a post on the server.
+"""How far back `sync` looks for a copy of a post on the server: `look_back_days`, or further for a post file
+that git first saw before that (a lost state of old posts).
 
-From git when the history is whole (`git log --diff-filter=A`): a shallow clone, as CI makes by default,
-shows every file as added in its one commit, so it is not asked. Without git, or for a file renamed
-since it was added (git reports a rename, not an addition), the configured window."""
+Git is asked only when the history is whole (`git log --diff-filter=A`): a shallow clone, as CI makes by
+default, shows every file as added in its one commit. A file renamed since it was added (git reports a rename,
+not an addition) or not committed yet gets the window."""
 
 from __future__ import annotations
 
@@ -45,17 +46,18 @@ class FileHistory:
         self.window_start = now - look_back
         self._git = git or run_git(root)
         self._added: dict[str, datetime] | None = None
+        self._asked = False  # git is asked once per run, whatever it answers
 
     def first_seen(self, source: str) -> datetime:
-        added = self._history()
-        if added is None:  # no usable history: the configured window
-            return self.window_start
-        # Not added under this name (renamed since, or not committed yet): the window.
-        return min(added.get(source, self.window_start), self.now)
+        """The start of the window, or when git first saw the file if that is earlier. Git only widens the
+        search: a post published by a local sync and committed later was on the server before git knew it."""
+        added = (self._history() or {}).get(source)
+        return self.window_start if added is None else min(added, self.window_start)
 
     def _history(self) -> dict[str, datetime] | None:
-        if self._added is None and self._whole_history():
-            self._added = _added_times(self._git(_ADDED_LOG))
+        if not self._asked:
+            self._asked = True
+            self._added = _added_times(self._git(_ADDED_LOG)) if self._whole_history() else None
         return self._added
 
     def _whole_history(self) -> bool:

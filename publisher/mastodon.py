@@ -9,7 +9,7 @@ import pathlib
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from publisher.answers import (
@@ -74,6 +74,8 @@ class Account:
     id: str
     username: str
     acct: str
+    statuses_count: int | None = None
+    last_status_day: date | None = None  # Mastodon's last_status_at is a day, not a moment
 
 
 def status_params(
@@ -112,6 +114,15 @@ def _timestamp(value: Any) -> datetime | None:
     try:
         return parse_iso8601(value)
     except (ValueError, OverflowError):
+        return None
+
+
+def _day(value: Any) -> date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
         return None
 
 
@@ -362,10 +373,13 @@ class MastodonClient:
     def verify_credentials(self) -> Account:
         response = self._http.request("GET", "/api/v1/accounts/verify_credentials")
         body = json_object(response)
+        count = body.get("statuses_count")
         return Account(
             id=server_id(response, body.get("id")),
             username=shown_text(response, body, "username"),
             acct=shown_text(response, body, "acct"),
+            statuses_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
+            last_status_day=_day(body.get("last_status_at")),
         )
 
     def instance(self) -> dict[str, Any]:

@@ -38,10 +38,15 @@ def repo(tmp_path):
     return tmp_path
 
 
-def test_a_committed_file_dates_from_its_first_commit(repo):
-    history = FileHistory(repo, NOW, WINDOW)
+def test_a_file_git_saw_before_the_window_widens_it(repo):
+    history = FileHistory(repo, NOW, timedelta(days=7))
     assert history.first_seen("posts/a.md") == datetime(2026, 11, 1, 10, tzinfo=UTC)
-    assert history.first_seen("posts/b.md") == datetime(2026, 11, 20, 8, tzinfo=UTC)
+
+
+def test_a_file_committed_within_the_window_gets_the_window(repo):
+    """A local sync may have published it before the commit: git never narrows the search."""
+    history = FileHistory(repo, NOW, timedelta(days=7))
+    assert history.first_seen("posts/b.md") == NOW - timedelta(days=7)
 
 
 def test_a_renamed_or_uncommitted_file_gets_the_window(repo):
@@ -60,12 +65,14 @@ def test_a_shallow_clone_or_no_git_gets_the_window(repo, tmp_path_factory):
     assert FileHistory(tmp_path_factory.mktemp("plain"), NOW, WINDOW).first_seen("posts/a.md") == NOW - WINDOW
 
 
-def test_a_commit_dated_in_the_future_counts_from_now(repo):
-    assert FileHistory(repo, datetime(2026, 11, 10, tzinfo=UTC), WINDOW).first_seen("posts/b.md") == datetime(
-        2026, 11, 10, tzinfo=UTC
-    )
-
-
 def test_a_git_that_cannot_answer_gets_the_window(repo):
     history = FileHistory(repo, NOW, WINDOW, git=lambda arguments: None)
     assert history.first_seen("posts/a.md") == NOW - WINDOW
+
+
+def test_git_is_asked_once_whatever_it_answers(repo):
+    asked = []
+    history = FileHistory(repo, NOW, WINDOW, git=lambda arguments: asked.append(arguments))
+    for _ in range(3):
+        history.first_seen("posts/a.md")
+    assert len(asked) == 1

@@ -129,6 +129,15 @@ def test_an_adopted_copy_that_differs_from_its_file_is_edited(tmp_path, clock, f
     assert app.make_plan(config, clock=clock).plan.counts()["unchanged"] == 1
 
 
+def test_a_new_post_on_an_empty_account_costs_one_read(tmp_path, clock, server):
+    config = make_repo(tmp_path, {"a.md": "First."}, instance=server.url)
+    run_sync(config, clock)
+    assert [f"{r.method} {r.path}" for r in server.requests if "instance" not in r.path] == [
+        "GET /api/v1/accounts/verify_credentials",
+        "POST /api/v1/statuses",
+    ]
+
+
 def test_plan_says_it_will_look_first(tmp_path, clock):
     config = make_repo(tmp_path, {"a.md": "First."})
     result = CliRunner(clock=clock).invoke(cli, ["plan", "--offline", "--config", str(config)])
@@ -389,3 +398,34 @@ def test_an_edit_the_server_ignores_is_reported(tmp_path, clock):
         result = CliRunner(env=ENV, clock=clock).invoke(cli, ["sync", "--config", str(config)])
     assert result.exit_code == 1
     assert 'alt text of media 1: sent "After", the server stored "Before"' in result.stderr
+
+
+def test_a_new_post_on_an_account_with_recent_statuses_costs_one_page(tmp_path, clock, server):
+    config = make_repo(tmp_path, {"a.md": "First."}, instance=server.url)
+    run_sync(config, clock)  # an empty account: the token check says so
+    clock.advance(3 * 86400)
+    (tmp_path / "posts" / "b.md").write_text("Second, days later.")
+    server.requests.clear()
+
+    run_sync(config, clock)  # 30 days back: the one status of 3 days ago fits one page
+
+    assert [r.path.split("?")[0] for r in server.requests if "instance" not in r.path] == [
+        "/api/v1/accounts/verify_credentials",
+        "/api/v1/accounts/1/statuses",
+        "/api/v1/statuses",
+    ]
+
+
+def test_a_lost_state_adopts_scheduled_posts_too(tmp_path, clock, forgetful):
+    posts = {"later.md": "---\npublish_at: 2026-12-24T10:00:00Z\n---\nLater.", "now.md": "Now."}
+    config = make_repo(tmp_path, posts, instance=forgetful.url)
+    run_sync(config, clock)
+    scheduled_id = state_of(config).posts["later"].scheduled_id
+    (tmp_path / "publish.state.json").unlink()
+    forgetful.requests.clear()
+
+    run_sync(config, clock)
+
+    assert status_writes(forgetful) == []
+    assert list(forgetful.scheduled) == [scheduled_id] and len(forgetful.statuses) == 1
+    assert state_of(config).posts["later"].scheduled_id == scheduled_id

@@ -159,7 +159,8 @@ class Api:
     # -- accounts --------------------------------------------------------------------------------
 
     def verify_credentials(self, request: RecordedRequest) -> Response:
-        return json_response(200, credential_account_json(self._statuses.site, self._statuses.count()))
+        account = credential_account_json(self._statuses.site, self._statuses.count())
+        return json_response(200, {**account, "last_status_at": self._statuses.last_status_day()})
 
     def account_statuses(self, request: RecordedRequest, ident: str) -> Response:
         if ident != ACCOUNT_ID:

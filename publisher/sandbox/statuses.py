@@ -212,6 +212,12 @@ class StatusBook:
         with self._lock:
             return len(self.records)
 
+    def last_status_day(self) -> str | None:
+        """Mastodon's `last_status_at`: the day (not the moment) of the account's newest status."""
+        with self._lock:
+            days = [state.created_at.date() for state in self._states.values()]
+        return max(days).isoformat() if days else None
+
     def page(self, query: PageQuery) -> list[dict]:
         with self._lock:
             return newest_first(self.records, query)
