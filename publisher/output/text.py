@@ -25,7 +25,8 @@ from publisher.pacing import MAX_DURATION_HINT, expected_waits
 from publisher.plan import Change, ChangeKind, Plan
 
 Line = tuple[Span, ...]
-UNDER_WAY = {"started", "uploading"}  # sync events announcing a step, not its result: not counted as done
+# Sync events that are not a step done: announcing one, or a warning printed on its own (exit 1).
+UNDER_WAY = {"started", "uploading", "mismatch"}
 INDENT = "    "
 # Kinds the terminal has no colour of its own for borrow a related kind's.
 BORROWED_STYLES = {
