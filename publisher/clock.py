@@ -19,6 +19,21 @@ def parse_iso8601(value: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def moment_or_none(value: object) -> datetime | None:
+    """parse_iso8601 for a value read from a server: None when it is missing or no time at all."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return parse_iso8601(value)
+    except (ValueError, OverflowError):
+        return None
+
+
+# How far apart this machine's clock, the server's and git's commit times may be: searches by time on the
+# server start this much earlier, and "edited since publish wrote it" allows this much.
+CLOCK_SKEW = timedelta(minutes=10)
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
 

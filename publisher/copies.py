@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from publisher.clock import CLOCK_SKEW
 from publisher.mastodon import Account, MastodonClient, ScheduledStatus, Status, parse_scheduled, parse_status
 
 log = logging.getLogger(__name__)
 
-CLOCK_SKEW = timedelta(minutes=10)  # between this machine, the server and git commit times
 PAGE = 40  # Mastodon's largest page of statuses
 MAX_PAGES = 25  # 1,000 statuses: beyond that, a lost state is a job for `publish import`
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from publisher.clock import parse_iso8601
+from publisher.clock import CLOCK_SKEW, moment_or_none
 from publisher.errors import NotFound
 from publisher.state import State, StatusRecord
 
@@ -37,9 +37,6 @@ class ServerView:
     edited: Mapping[str, ServerEdit] = field(default_factory=dict)
     checked: int = 0  # recorded statuses compared
     requests: int = 0  # what the comparison cost
-
-
-SKEW = timedelta(minutes=10)  # between this machine's clock and the server's
 
 
 def refresh(state: State, clients: Mapping[str, MastodonClient]) -> ServerView:
@@ -69,8 +66,8 @@ def refresh(state: State, clients: Mapping[str, MastodonClient]) -> ServerView:
 def _server_edit(
     client: MastodonClient, record: StatusRecord, status: Status
 ) -> tuple[ServerEdit | None, int]:
-    edited_at = _moment(status.raw.get("edited_at"))
-    if edited_at is None or edited_at < record.recorded_at - SKEW:
+    edited_at = moment_or_none(status.raw.get("edited_at"))
+    if edited_at is None or edited_at < record.recorded_at - CLOCK_SKEW:
         return None, 0
     source = client.status_source(record.status_id)
     text, spoiler = source["text"].strip(), source["spoiler_text"]
@@ -78,12 +75,3 @@ def _server_edit(
         return None, 1  # publish's own edit
     log.info("%s: edited on the server at %s", record.source, edited_at)
     return ServerEdit(text, spoiler, edited_at), 1
-
-
-def _moment(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_iso8601(value)
-    except (ValueError, OverflowError):
-        return None

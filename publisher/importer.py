@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from publisher.adopt import Adopter, recorded_ids
 from publisher.app import ClientFactory, default_client_factory, make_clients, select_account
-from publisher.clock import Clock, parse_iso8601
+from publisher.clock import Clock, moment_or_none
 from publisher.copies import AccountCopies
 from publisher.errors import InvalidInput, Problem
 from publisher.mastodon import MastodonClient
@@ -218,11 +218,8 @@ def _imported_status(run: _Run, account: str, raw: dict, by_status: dict, downlo
 
 def _poll_seconds(poll: dict, raw: dict) -> int | None:
     """The poll's duration as it was asked for: from the status's creation to the poll's end."""
-    try:
-        ends = parse_iso8601(str(poll.get("expires_at")))
-    except (ValueError, OverflowError):
-        return None
-    return max(300, round((ends - _created(raw)).total_seconds()))
+    ends = moment_or_none(poll.get("expires_at"))
+    return None if ends is None else max(300, round((ends - _created(raw)).total_seconds()))
 
 
 def _file_name(attachment: dict) -> str:
@@ -231,10 +228,7 @@ def _file_name(attachment: dict) -> str:
 
 
 def _created(raw: dict) -> datetime:
-    try:
-        return parse_iso8601(str(raw.get("created_at")))
-    except (ValueError, OverflowError):
-        return EARLIEST
+    return moment_or_none(raw.get("created_at")) or EARLIEST
 
 
 MAX_DOWNLOAD = 200 * 1024 * 1024  # larger than any media limit Mastodon has

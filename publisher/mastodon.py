@@ -23,7 +23,7 @@ from publisher.answers import (
     shown_text,
     typed_texts,
 )
-from publisher.clock import Clock, iso_utc, parse_iso8601
+from publisher.clock import Clock, iso_utc, moment_or_none
 from publisher.errors import (
     ApiError,
     MediaProcessingFailed,
@@ -108,15 +108,6 @@ def status_params(
     return params
 
 
-def _timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return parse_iso8601(value)
-    except (ValueError, OverflowError):
-        return None
-
-
 def _day(value: Any) -> date | None:
     if not isinstance(value, str):
         return None
@@ -133,12 +124,12 @@ def _media(body: dict[str, Any]) -> Media:
 
 def parse_status(body: dict[str, Any]) -> Status:
     """From a status the client checked (answers.checked_status): what MastodonClient methods return."""
-    return Status(id=body["id"], url=body["url"], created_at=_timestamp(body.get("created_at")), raw=body)
+    return Status(id=body["id"], url=body["url"], created_at=moment_or_none(body.get("created_at")), raw=body)
 
 
 def parse_scheduled(body: dict[str, Any]) -> ScheduledStatus:
     """From a scheduled status the client checked (answers.checked_scheduled)."""
-    return ScheduledStatus(id=body["id"], scheduled_at=_timestamp(body.get("scheduled_at")), raw=body)
+    return ScheduledStatus(id=body["id"], scheduled_at=moment_or_none(body.get("scheduled_at")), raw=body)
 
 
 def api_path(template: str, *ids: str) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from publisher.clock import CLOCK_SKEW
 from publisher.mastodon import MastodonClient, ScheduledStatus, Status, parse_scheduled, parse_status
 
 log = logging.getLogger(__name__)
 
-CLOCK_SKEW = timedelta(minutes=10)
 MAX_PAGES = 10  # 400 statuses: far more than one CI run creates between an intent and its rerun
 
 
