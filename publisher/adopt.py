@@ -17,6 +17,7 @@ from publisher.models import DesiredStatus
 from publisher.plan import Change, ChangeKind, idempotency_key
 from publisher.records import DIFFERS_FROM_FILE, attached_media, media_attributes, status_record
 from publisher.state import PendingCreate, State, StatusRecord
+from publisher.uploads import media_record
 from publisher.verify import Mismatch, stored_differences
 
 log = logging.getLogger(__name__)
@@ -64,20 +65,16 @@ class Adopter:
             copies.read(oldest, with_scheduled=any(post.publish_at is not None for post in new))
             self.copies[account] = copies
 
-    def adopt(self, post: DesiredStatus, parent_status_id: str | None) -> Adoption | None:
+    def adopt(self, post: DesiredStatus, state: State) -> Adoption | None:
+        """A copy of `post` on the server, if there is one; `state` says where its parent is."""
         copies = self.copies.get(post.account)
-        if copies is None:
-            return None
-        sought = Sought(
-            post.post_id,
-            post.text,
-            post.spoiler_text,
-            len(post.media),
-            self.first_seen(post.source),
-            parent_status_id,
-        )
+        parent = state.posts.get(post.reply_to) if post.reply_to else None
+        if copies is None or (post.reply_to and (parent is None or parent.status_id is None)):
+            return None  # a reply whose parent is not on the server cannot be there either
+        parent_id = parent.status_id if parent else None
+        sought = Sought(post.post_id, post.text, post.spoiler_text, len(post.media), parent_id)
         found = copies.find(sought, scheduled=post.publish_at is not None)
-        return None if found is None else self._adoption(post, found, parent_status_id)
+        return None if found is None else self._adoption(post, found, parent_id)
 
     def _adoption(
         self, post: DesiredStatus, found: Status | ScheduledStatus, parent: str | None
@@ -86,7 +83,8 @@ class Adopter:
         if media is None:
             return None
         sent = status_params(post, [item.media_id for item in media], in_reply_to_id=parent)
-        sent["media_attributes"] = [media_attributes(item) for item in _as_in_file(post, media)]
+        as_in_file = [media_record(spec, item.media_id) for spec, item in zip(post.media, media, strict=True)]
+        sent["media_attributes"] = [media_attributes(item) for item in as_in_file]
         differences = tuple(stored_differences(sent, found.raw))
         same = not any(difference.field != "visibility" for difference in differences)
         intent = PendingCreate(
@@ -99,14 +97,6 @@ class Adopter:
         )
         record = status_record(post, found, intent, media, self.now)
         return Adoption(record, getattr(found, "url", None), differences)
-
-
-def _as_in_file(post: DesiredStatus, media: list) -> list:
-    """The copy's media ids with the file's alt text and focus: what publish would have sent."""
-    return [
-        item.model_copy(update={"alt": spec.alt, "focus": spec.focus})
-        for item, spec in zip(media, post.media, strict=True)
-    ]
 
 
 def recorded_ids(state: State, account: str) -> set[str]:

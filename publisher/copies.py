@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from publisher.clock import CLOCK_SKEW
 from publisher.mastodon import Account, MastodonClient, ScheduledStatus, Status, parse_scheduled, parse_status
+from publisher.reconcile import same_scheduled
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +29,12 @@ _SPACE = re.compile(r"\s+")
 
 @dataclass(frozen=True)
 class Sought:
-    """A post as it would be sent, and the earliest moment a copy of it can have been published."""
+    """A post as it would be sent."""
 
     post_id: str
     text: str
     spoiler_text: str
     media_count: int
-    since: datetime
     in_reply_to_id: str | None = None  # the parent's status id, when the post is a reply
 
 
@@ -56,7 +56,6 @@ class AccountCopies:
     statuses: list[dict] = field(default_factory=list)
     scheduled: list[dict] = field(default_factory=list)
     requests: int = 0
-    complete: bool = True  # False when the walk stopped at MAX_PAGES before reaching its bound
     _sources: dict[str, dict] = field(default_factory=dict)
 
     def read(self, oldest: datetime, *, with_scheduled: bool, max_pages: int = MAX_PAGES) -> None:
@@ -84,7 +83,6 @@ class AccountCopies:
             if len(page) < PAGE:
                 return
             max_id = str(page[-1]["id"])
-        self.complete = False
         log.warning("stopped looking for existing copies after %d statuses", max_pages * PAGE)
 
     def _scheduled_pages(self, max_pages: int) -> list[dict]:
@@ -142,11 +140,8 @@ class AccountCopies:
 
     def _find_scheduled(self, sought: Sought) -> ScheduledStatus | None:
         for raw in self.scheduled:
-            params = raw["params"]
-            if raw["id"] in self.claimed or (params.get("spoiler_text") or "") != sought.spoiler_text:
-                continue
-            same_media = len(raw["media_attachments"]) == sought.media_count
-            if same_media and params.get("text", "").strip() == sought.text.strip():
+            alike = same_scheduled(raw, sought.text, sought.spoiler_text, sought.media_count)
+            if alike and raw["id"] not in self.claimed:
                 return parse_scheduled(raw)
         return None
 

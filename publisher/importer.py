@@ -72,10 +72,7 @@ class _Run:
         for post in order_posts(posts):
             if post.post_id in self.state.posts or post.account not in self.clients:
                 continue
-            parent = self.state.posts.get(post.reply_to) if post.reply_to else None
-            if post.reply_to and (parent is None or parent.status_id is None):
-                continue
-            adoption = self.adopter.adopt(post, parent.status_id if parent else None)
+            adoption = self.adopter.adopt(post, self.state)
             if adoption is not None:
                 self.state = self.state.with_record(post.post_id, adoption.record)
                 differs = tuple(difference.describe() for difference in adoption.differences)

@@ -37,15 +37,19 @@ def find_existing(
 
 def find_existing_scheduled(client: MastodonClient, wanted: Wanted) -> ScheduledStatus | None:
     for raw in client.scheduled_statuses():
-        params = raw.get("params") or {}
-        same_text = (params.get("text") or "").strip() == wanted.text.strip()
-        same_spoiler = (params.get("spoiler_text") or "") == wanted.spoiler_text
-        if same_text and same_spoiler and len(raw.get("media_attachments") or []) == wanted.media_count:
+        if same_scheduled(raw, wanted.text, wanted.spoiler_text, wanted.media_count):
             log.info(
                 "found scheduled status %s on the server; adopting it instead of scheduling again", raw["id"]
             )
             return parse_scheduled(raw)
     return None
+
+
+def same_scheduled(raw: dict, text: str, spoiler_text: str, media_count: int) -> bool:
+    """A scheduled status (as answers.checked_scheduled leaves it) with this text, spoiler and media count."""
+    params = raw["params"]
+    same_text = params["text"].strip() == text.strip() and params["spoiler_text"] == spoiler_text
+    return same_text and len(raw["media_attachments"]) == media_count
 
 
 def find_existing_status(client: MastodonClient, wanted: Wanted) -> Status | None:

@@ -9,6 +9,7 @@ from publisher.mastodon import ScheduledStatus, Status
 from publisher.models import DesiredStatus, MediaSpec
 from publisher.state import MediaRecord, PendingCreate, StatusRecord
 from publisher.untrusted import is_server_id
+from publisher.uploads import media_record
 
 # The content hash of an adopted copy that differs from its post file: the next plan edits it.
 DIFFERS_FROM_FILE = "sha256:adopted-copy-differs-from-the-file"
@@ -58,16 +59,8 @@ def attached_media(specs: Sequence[MediaSpec], found: Status | ScheduledStatus) 
         media_id = str(media_id) if isinstance(media_id, int) else media_id
         if not is_server_id(media_id):
             return None
-        records.append(
-            MediaRecord(
-                path=spec.path,
-                sha256=spec.sha256,
-                media_id=media_id,
-                alt=attachment.get("description") or None,
-                focus=attachment_focus(attachment),
-                thumbnail_sha256=spec.thumbnail_sha256,
-            )
-        )
+        kept = {"alt": attachment.get("description") or None, "focus": attachment_focus(attachment)}
+        records.append(media_record(spec, media_id).model_copy(update=kept))
     return records
 
 

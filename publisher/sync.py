@@ -113,11 +113,7 @@ class SyncRun(EditSteps):
     def _adopt_if_on_server(self, change: Change) -> None:
         if not looks_first(change):
             return
-        post = change.desired
-        parent = self.state.posts.get(post.reply_to) if post.reply_to else None
-        if post.reply_to and (parent is None or parent.status_id is None):
-            return  # a reply whose parent is not on the server cannot be there either
-        adoption = self.adopter.adopt(post, parent.status_id if parent else None)
+        adoption = self.adopter.adopt(change.desired, self.state)
         if adoption is None:
             return
         self._adopted[change.post_id] = adoption
