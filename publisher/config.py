@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import re
 import tomllib
@@ -13,7 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from publisher.confine import Confinement, RefusedPath
-from publisher.errors import InvalidInput, Problem
+from publisher.errors import InvalidInput, Problem, did_you_mean
 from publisher.languages import LanguageCode
 from publisher.models import Frozen, Visibility
 from publisher.untrusted import is_web_link
@@ -217,8 +216,7 @@ def _unknown_key_hint(loc: list[str]) -> str:
     }
     known = sections.get(loc[0], Config.model_fields) if len(loc) > 1 else Config.model_fields
     known = [name for name in known if name != "root"]
-    close = difflib.get_close_matches(loc[-1], known, n=1)
-    return f"did you mean {close[0]!r}?" if close else "known keys: " + ", ".join(known)
+    return did_you_mean(loc[-1], known) or "known keys: " + ", ".join(known)
 
 
 def _key_line(text: str, loc: list[str]) -> int | None:

@@ -11,6 +11,14 @@ EXIT_PUBLISH_FAILED = 1
 EXIT_INVALID = 2
 
 
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """'did you mean 'x'?' for the closest of `known`, or "" when nothing is close: the start of a hint."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One thing wrong with the user's input, located as precisely as we can."""

@@ -7,7 +7,6 @@ guess, so a typo would be published under the wrong language without a word.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib.util
 import json
@@ -15,6 +14,8 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import AfterValidator
+
+from publisher.errors import did_you_mean
 
 # Mastodon's own selections, facts rather than data: the ISO 639-1 codes come from pycountry.
 MASTODON_ISO_639_3 = (
@@ -58,9 +59,8 @@ def _suggestion(code: str) -> str:
     name_match = _code_for_name(code)
     if name_match:
         return f"use {name_match!r}"
-    close = difflib.get_close_matches(code.lower(), sorted(supported_languages()), n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    return hint + "use an ISO 639-1 code like en, de or pt"
+    close = did_you_mean(code.lower(), sorted(supported_languages()))
+    return (f"{close} " if close else "") + "use an ISO 639-1 code like en, de or pt"
 
 
 def _code_for_name(name: str) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Iterator
@@ -13,7 +12,7 @@ from pathlib import Path
 from pydantic import AliasChoices, ConfigDict, Field, ValidationError, field_validator
 
 from publisher.confine import Confinement, read_handle, utf8_text
-from publisher.errors import Problem
+from publisher.errors import Problem, did_you_mean
 from publisher.frontmatter import FrontMatterError, ParsedFile, parse_markdown_file, parse_yaml_file
 from publisher.languages import LanguageCode
 from publisher.models import PART_SEPARATOR, Frozen, Visibility
@@ -213,8 +212,7 @@ def _field_problem(source: str, parsed: ParsedFile, error: dict) -> Problem:
 
 
 def _close_key_hint(key: object, known: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(str(key), known, n=1)
-    return f"did you mean {close[0]!r}?" if close else "known keys: " + ", ".join(known)
+    return did_you_mean(str(key), known) or "known keys: " + ", ".join(known)
 
 
 def loc_to_key(loc: tuple) -> str:

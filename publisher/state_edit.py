@@ -5,13 +5,12 @@ forget a status deleted by hand. Both refuse to run while a sync holds the lock.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from publisher.config import load_config
-from publisher.errors import InvalidInput, LockTimeout, Problem
+from publisher.errors import InvalidInput, LockTimeout, Problem, did_you_mean
 from publisher.state import State, StateStore, StatusRecord
 
 
@@ -59,6 +58,7 @@ def _store(config_path: Path) -> StateStore:
 def _known(store: StateStore, state: State, post_id: str) -> None:
     if post_id in state.posts or post_id in state.pending:
         return
-    close = difflib.get_close_matches(post_id, [*state.posts, *state.pending], n=1)
-    hint = f"did you mean {close[0]!r}?" if close else "`publish state` lists the recorded post ids"
+    hint = (
+        did_you_mean(post_id, [*state.posts, *state.pending]) or "`publish state` lists the recorded post ids"
+    )
     raise InvalidInput([Problem(store.shown, None, "state", f"no record of {post_id!r}", hint)])
