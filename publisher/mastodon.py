@@ -332,9 +332,7 @@ class MastodonClient:
 
     def account_statuses(self, account_id: str, *, limit: int = 40, max_id: str | None = None) -> list[dict]:
         """A page of the account's statuses, newest first, each checked (answers.checked_status)."""
-        params: dict[str, Any] = {"limit": limit}
-        if max_id is not None:
-            params["max_id"] = max_id
+        params = _page(limit, max_id)
         path = api_path("/api/v1/accounts/{}/statuses", account_id)
         response = self._http.request("GET", path, params=params)
         return [checked_status(response, raw, self._http.base_url) for raw in json_objects(response)]
@@ -343,9 +341,7 @@ class MastodonClient:
 
     def scheduled_statuses(self, *, limit: int = 40, max_id: str | None = None) -> list[dict]:
         """A page of the account's scheduled statuses, each checked (answers.checked_scheduled)."""
-        params: dict[str, Any] = {"limit": limit}
-        if max_id is not None:
-            params["max_id"] = max_id
+        params = _page(limit, max_id)
         response = self._http.request("GET", "/api/v1/scheduled_statuses", params=params)
         return [checked_scheduled(response, raw) for raw in json_objects(response)]
 
@@ -380,6 +376,11 @@ class MastodonClient:
         except NotFound:
             log.debug("no /api/v2/instance; falling back to /api/v1/instance")
             return self._http.request("GET", "/api/v1/instance", auth=False).body
+
+
+def _page(limit: int, max_id: str | None) -> dict[str, Any]:
+    """Query parameters of one page, newest first, older than `max_id` when given."""
+    return {"limit": limit} if max_id is None else {"limit": limit, "max_id": max_id}
 
 
 def _status_path(status_id: str) -> str:

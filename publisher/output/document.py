@@ -20,7 +20,7 @@ def plan_json(plan: Plan, limits: Limits) -> str:
         "changes": [change_dict(change, limits) for change in plan.changes],
         "rate_limits": rate_limits(plan),
     }
-    return _dumps(document)
+    return json_document(document)
 
 
 def rate_limits(plan: Plan) -> list[dict]:
@@ -75,8 +75,9 @@ def sync_json(result, limits: Limits) -> str:
             for event in result.events
         ],
     }
-    return _dumps(document)
+    return json_document(document)
 
 
-def _dumps(document: dict) -> str:
+def json_document(document: dict) -> str:
+    """Every --json document as printed: keys sorted, two-space indent, text as is, one final newline."""
     return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"

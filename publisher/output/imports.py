@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
-from publisher.output.document import JSON_VERSION
+from publisher.output.document import JSON_VERSION, json_document
 
 
 def import_text(result) -> str:
@@ -35,4 +33,4 @@ def import_json(result) -> str:
         "skipped": list(result.skipped),
         "requests": result.requests,
     }
-    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return json_document(document)
