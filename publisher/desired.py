@@ -208,12 +208,12 @@ class DesiredBuilder:
 
 
 def template_context(post: Post, body: str | None = None, part: int = 1, parts: int = 1) -> dict:
-    """Every front-matter key, plus the body as plain text (`body`) and as written (`body_markdown`),
-    and for a thread the number of this status (`part`) and of all (`parts`)."""
-    front = post.front.model_dump(exclude={"body"})
+    """Every front-matter key (`vars` also as `params`), plus the body as plain text (`body`) and as written
+    (`body_markdown`), and for a thread the number of this status (`part`) and of all (`parts`)."""
+    front = post.front.model_dump(exclude={"body", "site_keys", "vars"})
     body = post.body if body is None else body
     return {
-        **post.front.extra,
+        **post.front.template_data(),
         **front,
         "id": post.id,
         "tags": list(post.front.tags),

@@ -12,11 +12,32 @@ EXIT_INVALID = 2
 
 
 def did_you_mean(word: str, known: Iterable[str]) -> str:
-    """'did you mean 'x'?' for the closest of `known`, or "" when nothing is close: the start of a hint."""
+    """'did you mean 'x'?' for the closest of `known`, or "" when nothing is close: the start of a hint.
+
+    One typo away (a letter added, dropped, changed or two swapped) always counts: difflib's ratio alone
+    finds nothing for a two-letter key (`ix` for `id`)."""
     import difflib
 
-    close = difflib.get_close_matches(word, list(known), n=1)
+    candidates = list(known)
+    close = [name for name in candidates if one_typo_apart(word.lower(), name.lower())]
+    close = close or difflib.get_close_matches(word, candidates, n=1)
     return f"did you mean {close[0]!r}?" if close else ""
+
+
+def one_typo_apart(typed: str, known: str) -> bool:
+    """Whether `typed` is `known` with one letter added, dropped, changed, or two neighbours swapped."""
+    if typed == known or abs(len(typed) - len(known)) > 1:
+        return False
+    start = next((i for i, (a, b) in enumerate(zip(typed, known, strict=False)) if a != b), None)
+    if start is None:  # one is the other plus a last letter
+        return True
+    swapped = typed[start : start + 2] == known[start : start + 2][::-1]
+    return (
+        typed[start + 1 :] == known[start + 1 :]  # changed
+        or typed[start:] == known[start + 1 :]  # dropped
+        or typed[start + 1 :] == known[start:]  # added
+        or (swapped and typed[start + 2 :] == known[start + 2 :])
+    )
 
 
 @dataclass(frozen=True, order=True)

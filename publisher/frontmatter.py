@@ -11,6 +11,11 @@ if TYPE_CHECKING:
     import yaml
 
 FENCE = "---"
+TOML_FENCE = "+++"  # Hugo's TOML front-matter, on the very first line only: later it cuts a thread
+TOML_ERROR_LINE = re.compile(r"\(at line (\d+), column \d+\)")
+TOML_TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]\s*(?:#.*)?$")
+TOML_ARRAY_TABLE = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_.-]+)\s*\]\]\s*(?:#.*)?$")
+TOML_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
 BOOL_TAG = "tag:yaml.org,2002:bool"
 TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 MAX_NODES = 10_000  # keys, list items and values after aliases are expanded; a post has a few dozen
@@ -61,7 +66,9 @@ def parse_markdown_file(text: str) -> ParsedFile:
     text = text.removeprefix("\ufeff")
     refuse_control_characters(text)
     lines = text.split("\n")
-    if not lines or lines[0].rstrip() != FENCE:
+    if lines[0].rstrip() == TOML_FENCE:
+        return parse_toml_front_matter(lines)
+    if lines[0].rstrip() != FENCE:
         return ParsedFile({}, text.strip("\n"))
     for index, line in enumerate(lines[1:], start=1):
         if line.rstrip() in (FENCE, "..."):
@@ -69,6 +76,69 @@ def parse_markdown_file(text: str) -> ParsedFile:
             body = "\n".join(lines[index + 1 :]).strip("\n")
             return ParsedFile(data, body, positions, body_line=index + 2)
     raise FrontMatterError("front-matter starts with '---' but has no closing '---' line", 1)
+
+
+def parse_toml_front_matter(lines: list[str]) -> ParsedFile:
+    """`+++\\n<toml>\\n+++\\n<markdown>`, read with Python's tomllib."""
+    import tomllib
+
+    end = next((n for n, line in enumerate(lines[1:], start=1) if line.rstrip() == TOML_FENCE), None)
+    if end is None:
+        raise FrontMatterError("front-matter starts with '+++' but has no closing '+++' line", 1)
+    try:
+        data = tomllib.loads("\n".join(lines[1:end]))
+    except tomllib.TOMLDecodeError as exc:
+        raise _toml_problem(str(exc), lines[:end]) from None
+    positions = toml_key_lines(lines[1:end], first_line=2)
+    _refuse_control_values(data, positions)
+    body = "\n".join(lines[end + 1 :]).strip("\n")
+    return ParsedFile(data, body, positions, body_line=end + 2)
+
+
+def _toml_problem(problem: str, front: list[str]) -> FrontMatterError:
+    """tomllib's message with the file's line: where it says, or ("at end of document") the last line
+    written, which is where an unclosed list or a key given twice ends."""
+    message = TOML_ERROR_LINE.sub("", problem).replace("(at end of document)", "").strip()
+    if where := TOML_ERROR_LINE.search(problem):
+        return FrontMatterError(f"not valid TOML: {message}", int(where.group(1)) + 1)
+    last = max((number for number, line in enumerate(front, start=1) if line.strip()), default=1)
+    return FrontMatterError(f"not valid TOML: {message}", last)
+
+
+def toml_key_lines(lines: list[str], *, first_line: int) -> dict[str, int]:
+    """The line of each key, in the form of ParsedFile.lines: `media[1].alt` in the second `[[media]]`.
+    Keys of inline tables and arrays get the line of the key that holds them."""
+    positions: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    prefix = ""
+    for number, line in enumerate(lines, start=first_line):
+        if table := TOML_ARRAY_TABLE.match(line):
+            name = table.group(1)
+            counts[name] = counts.get(name, -1) + 1
+            prefix = f"{name}[{counts[name]}]"
+            positions.setdefault(name, number)
+        elif table := TOML_TABLE.match(line):
+            prefix = table.group(1)
+        elif key := TOML_KEY.match(line):
+            name = f"{prefix}.{key.group(1)}" if prefix else key.group(1)
+            positions.setdefault(name, number)
+            continue
+        else:
+            continue
+        positions.setdefault(prefix, number)
+    return positions
+
+
+def _refuse_control_values(value: object, positions: dict[str, int], key: str = "") -> None:
+    """A TOML escape ("\\u001b") can put a control character in a value, as a YAML one can."""
+    if isinstance(value, str):
+        refuse_control_characters(value, positions.get(key.partition(".")[0].partition("[")[0], 1))
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            _refuse_control_values(item, positions, f"{key}.{name}" if key else name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_control_values(item, positions, f"{key}[{index}]")
 
 
 def refuse_control_characters(text: str, first_line: int = 1) -> None:

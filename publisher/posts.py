@@ -6,10 +6,11 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
-from pydantic import AliasChoices, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 
 from publisher.confine import Confinement, read_handle, utf8_text
 from publisher.errors import Problem, did_you_mean
@@ -18,6 +19,14 @@ from publisher.languages import LanguageCode
 from publisher.models import PART_SEPARATOR, Frozen, Visibility
 
 POST_SUFFIXES = (".md", ".yaml", ".yml")
+# Keys of Hugo and Jekyll files that mean nothing to publish: accepted, and handed to templates as they are.
+SITE_GENERATOR_KEYS = frozenset(
+    "aliases author authors categories description excerpt images keywords lastmod layout linkTitle "
+    "permalink series slug summary toc type url weight".split()
+)
+# Where several keys give the publishing time, the first present wins: Hugo's `date` is when a page was
+# written and its `publishDate` when it goes out.
+PUBLISH_AT_KEYS = ("publish_at", "publishDate", "date")
 MEDIA_KEYS = ("path", "alt", "description", "focus", "thumbnail")
 THREAD_BREAK = re.compile(r"^\+\+\+[ \t]*$", re.MULTILINE)
 POST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
@@ -48,11 +57,11 @@ class PollEntry(Frozen):
 
 
 class FrontMatter(Frozen):
-    """The fields publish understands; any other key is kept for templates."""
-
-    model_config = ConfigDict(frozen=True, extra="allow")
+    """The fields publish understands. Any other key is an error (a typo must not publish something else):
+    data for templates lives under `vars:` (or Hugo's `params:`)."""
 
     id: str | None = None
+    title: str | None = None  # shown in plans; sent only where a template uses it
     account: str | None = None
     template: str | None = None
     visibility: Visibility | None = None
@@ -68,6 +77,23 @@ class FrontMatter(Frozen):
     split: bool = False  # post an over-long text as a numbered thread instead of refusing it
     body: str | None = None
     parts: tuple[str, ...] = ()  # more statuses of a thread, after the body
+    vars: dict[str, Any] = Field(default_factory=dict, validation_alias=AliasChoices("vars", "params"))
+    site_keys: dict[str, Any] = {}  # the SITE_GENERATOR_KEYS a file has, set by _sort_keys
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sort_keys(cls, data: object) -> object:
+        """Hugo's and Jekyll's keys aside (for templates), and the publishing time from its first key."""
+        if not isinstance(data, dict):
+            return data
+        keys = dict(data)
+        site = {key: keys.pop(key) for key in data if key in SITE_GENERATOR_KEYS}
+        times = [key for key in PUBLISH_AT_KEYS if key in keys]
+        for later in times[1:]:
+            site[later] = keys.pop(later)
+        if times and times[0] != "publish_at":
+            keys["publish_at"] = start_of_day(keys.pop(times[0]))
+        return {**keys, "site_keys": site}
 
     @field_validator("id", "reply_to")
     @classmethod
@@ -90,9 +116,19 @@ class FrontMatter(Frozen):
             raise ValueError("each tag must be one word without spaces, e.g. [caturday, photography]")
         return tags
 
-    @property
-    def extra(self) -> dict:
-        return dict(self.model_extra or {})
+    def template_data(self) -> dict[str, Any]:
+        """What only templates read: Hugo's and Jekyll's keys at the top, and `vars` (also as `params`)."""
+        return {**self.site_keys, "vars": self.vars, "params": self.vars}
+
+    @classmethod
+    def known_keys(cls) -> tuple[str, ...]:
+        """Every key a file may use: fields, their aliases and the site generators' keys."""
+        keys: list[str] = []
+        for name, info in cls.model_fields.items():
+            aliases = getattr(info.validation_alias, "choices", None) or [name]
+            keys += [alias for alias in aliases if isinstance(alias, str)]
+        keys += PUBLISH_AT_KEYS[1:]
+        return tuple(key for key in keys if key != "site_keys") + tuple(sorted(SITE_GENERATOR_KEYS))
 
 
 @dataclass(frozen=True)
@@ -126,6 +162,13 @@ def moment_with_timezone(value: object) -> datetime:
         raise ValueError(f"must be a date and time with a timezone, {TIMEZONE_HINT}")
     if value.tzinfo is None:
         raise ValueError(f"needs a timezone, {TIMEZONE_HINT}")
+    return value
+
+
+def start_of_day(value: object) -> object:
+    """A bare date (`date: 2026-12-01`, Jekyll's habit) as midnight UTC; anything else as it is."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     return value
 
 
@@ -200,19 +243,43 @@ def parse_post(file: Path, root: Path, posts_dir: Path, data: bytes | None = Non
 
 
 def _field_problem(source: str, parsed: ParsedFile, error: dict) -> Problem:
-    field = loc_to_key(error["loc"])
+    field = written_key(loc_to_key(error["loc"]), parsed)
     line = parsed.line_of(*key_prefixes(field))
     message, hint = error["msg"].removeprefix("Value error, "), ""
     if error["type"] == "missing":
         message = "is required"
     if error["type"] == "extra_forbidden":
-        known = tuple(PollEntry.model_fields) if error["loc"][0] == "poll" else MEDIA_KEYS
-        message, hint = "unknown key", _close_key_hint(error["loc"][-1], known)
+        message, hint = _unknown_key(error["loc"], parsed)
     return Problem(source, line, field, message, hint)
 
 
-def _close_key_hint(key: object, known: tuple[str, ...]) -> str:
-    return did_you_mean(str(key), known) or "known keys: " + ", ".join(known)
+def written_key(field: str, parsed: ParsedFile) -> str:
+    """The key as the file writes it: `date` for a publishing time given as Hugo's `date`."""
+    name, _, rest = field.partition(".")
+    if name == "publish_at" and name not in parsed.data:
+        name = next((key for key in PUBLISH_AT_KEYS if key in parsed.data), name)
+    return f"{name}.{rest}" if rest else name
+
+
+def _unknown_key(loc: tuple, parsed: ParsedFile) -> tuple[str, str]:
+    key = str(loc[-1])
+    if len(loc) == 1:
+        same = _same_field(key)
+        if twin := next((other for other in same if other != key and other in parsed.data), None):
+            return f"sets the same field as {twin!r}", f"keep one of {twin!r} and {key!r}"
+        known = FrontMatter.known_keys()
+        return "unknown key", did_you_mean(key, known) or "put data for templates under `vars:`"
+    known = tuple(PollEntry.model_fields) if loc[0] == "poll" else MEDIA_KEYS
+    return "unknown key", did_you_mean(key, known) or "known keys: " + ", ".join(known)
+
+
+def _same_field(key: str) -> tuple[str, ...]:
+    """The keys that give one field together with `key` (its aliases), or () for none."""
+    for info in FrontMatter.model_fields.values():
+        choices = getattr(info.validation_alias, "choices", None) or ()
+        if key in choices:
+            return tuple(choices)
+    return ()
 
 
 def loc_to_key(loc: tuple) -> str:

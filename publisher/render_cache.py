@@ -55,7 +55,7 @@ class CachedPost(Frozen):
 
     sha256: str  # of the post file's bytes
     id: str
-    front: FrontMatter  # the keys publish understands; extra keys only feed templates, whose output is kept
+    front: FrontMatter  # without `vars` and the site generators' keys: they only feed templates
     lines: dict[str, int] = {}
     body_line: int = 1
     status: DesiredStatus | None = None  # None for a draft (`draft: true`), which is never rendered
@@ -64,7 +64,7 @@ class CachedPost(Frozen):
     lengths: dict[int, tuple[int, ...]] = {}  # as Draft.lengths
 
     def post(self, source: str, file: Path) -> Post:
-        """The post as validation and the limits see it; its body and extra keys are not kept (only the
+        """The post as validation and the limits see it; its body and template data are not kept (only the
         rendering reads them), so a recalled post must never be rendered again."""
         return Post(self.id, source, file, self.front, "", ParsedFile({}, "", self.lines, self.body_line))
 
@@ -212,10 +212,10 @@ def _entry(sha256: str, post: Post, draft: Draft | None) -> CachedPost:
 
 
 def _known_keys(front: FrontMatter) -> FrontMatter:
-    """The front-matter without its extra keys: they only feed templates, whose output is kept."""
-    if not front.model_extra:
+    """The front-matter without the data only templates read: their output is kept."""
+    if not front.vars and not front.site_keys:
         return front
-    return FrontMatter.model_construct(**{name: getattr(front, name) for name in FrontMatter.model_fields})
+    return front.model_copy(update={"vars": {}, "site_keys": {}})
 
 
 def _with_lengths(entry: CachedPost, draft: Draft, limits: Limits) -> CachedPost:

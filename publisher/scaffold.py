@@ -7,6 +7,7 @@ version to install; both are filled in from publisher/__init__.py, the one place
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import unicodedata
@@ -209,6 +210,7 @@ def _checked_slug(slug: str | None, title: str) -> str:
 def _post_template() -> jinja2.Template:
     source = (files("publisher") / "scaffold" / "post.md.j2").read_text(encoding="utf-8")
     environment = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    environment.filters["yaml_string"] = lambda text: json.dumps(text, ensure_ascii=False)  # JSON is YAML
     return environment.from_string(source)
 
 

@@ -38,14 +38,14 @@ LONG_AGO = 1_600_000_000  # media mtimes well in the past, so their digests are 
 TEMPLATES = {
     "default.txt.j2": '{{ body }}{% include "footer.txt.j2" %}\n{%- if tags and part == 1 %}\n\n'
     '{{ tags | map("hashtag") | join(" ") }}{% endif %}',
-    "footer.txt.j2": "{% if mood is defined %}\n\n(mood: {{ mood }}){% endif %}",
-    "signed.txt.j2": "{{ body }}\n-- {{ signature }}",
+    "footer.txt.j2": "{% if vars.mood is defined %}\n\n(mood: {{ vars.mood }}){% endif %}",
+    "signed.txt.j2": "{{ body }}\n-- {{ params.signature }}",
     "other.txt.j2": "{{ body }} (other)",
 }
 POSTS = {
     "plain.md": "Just text with a link https://example.org/a?b=1 and @friend@example.social.",
-    "extra-key.md": "---\nmood: sunny\ntags: [weather]\n---\n*Warm* today.",
-    "signed.md": "---\ntemplate: signed.txt.j2\nsignature: Ann\nlanguage: de\n---\nGuten Tag.",
+    "extra-key.md": "---\nvars: {mood: sunny}\ntags: [weather]\n---\n*Warm* today.",
+    "signed.md": "---\ntemplate: signed.txt.j2\nparams: {signature: Ann}\nlanguage: de\n---\nGuten Tag.",
     "photo.md": """
         ---
         spoiler: "Cat photos"
@@ -145,7 +145,7 @@ def test_every_valid_post_is_recalled_on_the_next_run_as_it_was_made(tmp_path, m
 
 
 def edit_post(root: Path) -> None:
-    write(root / "posts" / "extra-key.md", "---\nmood: sunny\ntags: [weather]\n---\n*Hot* today.")
+    write(root / "posts" / "extra-key.md", "---\nvars: {mood: sunny}\ntags: [weather]\n---\n*Hot* today.")
 
 
 def touch_post_only(root: Path) -> None:
@@ -153,11 +153,11 @@ def touch_post_only(root: Path) -> None:
 
 
 def edit_included_template(root: Path) -> None:
-    write(root / "templates" / "footer.txt.j2", "{% if mood is defined %}\n\n[{{ mood }}]{% endif %}")
+    write(root / "templates" / "footer.txt.j2", "{% if vars.mood is defined %}\n\n[{{ vars.mood }}]{% endif %}")
 
 
 def add_template_that_shadows_the_builtin(root: Path) -> None:
-    write(root / "templates" / "signed.txt.j2", "{{ body }}\n~ {{ signature }}")
+    write(root / "templates" / "signed.txt.j2", "{{ body }}\n~ {{ params.signature }}")
 
 
 def same_size_media(root: Path) -> None:
