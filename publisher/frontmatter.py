@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 FENCE = "---"
 TOML_FENCE = "+++"  # Hugo's TOML front-matter, on the very first line only: later it cuts a thread
+TOML_HINT = "a first line of +++ starts TOML front-matter; to cut a thread, put text before the first +++"
 TOML_ERROR_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 TOML_TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]\s*(?:#.*)?$")
 TOML_ARRAY_TABLE = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_.-]+)\s*\]\]\s*(?:#.*)?$")
@@ -42,8 +43,9 @@ def post_loader() -> type[Any]:
 
 
 class FrontMatterError(Exception):
-    def __init__(self, message: str, line: int | None):
+    def __init__(self, message: str, line: int | None, hint: str = ""):
         self.line = line
+        self.hint = hint
         super().__init__(message)
 
 
@@ -84,7 +86,7 @@ def parse_toml_front_matter(lines: list[str]) -> ParsedFile:
 
     end = next((n for n, line in enumerate(lines[1:], start=1) if line.rstrip() == TOML_FENCE), None)
     if end is None:
-        raise FrontMatterError("front-matter starts with '+++' but has no closing '+++' line", 1)
+        raise FrontMatterError("front-matter starts with '+++' but has no closing '+++' line", 1, TOML_HINT)
     try:
         data = tomllib.loads("\n".join(lines[1:end]))
     except tomllib.TOMLDecodeError as exc:
@@ -100,9 +102,9 @@ def _toml_problem(problem: str, front: list[str]) -> FrontMatterError:
     written, which is where an unclosed list or a key given twice ends."""
     message = TOML_ERROR_LINE.sub("", problem).replace("(at end of document)", "").strip()
     if where := TOML_ERROR_LINE.search(problem):
-        return FrontMatterError(f"not valid TOML: {message}", int(where.group(1)) + 1)
+        return FrontMatterError(f"not valid TOML: {message}", int(where.group(1)) + 1, TOML_HINT)
     last = max((number for number, line in enumerate(front, start=1) if line.strip()), default=1)
-    return FrontMatterError(f"not valid TOML: {message}", last)
+    return FrontMatterError(f"not valid TOML: {message}", last, TOML_HINT)
 
 
 def toml_key_lines(lines: list[str], *, first_line: int) -> dict[str, int]:

@@ -230,7 +230,7 @@ def parse_post(file: Path, root: Path, posts_dir: Path, data: bytes | None = Non
     except UnicodeDecodeError:
         return [Problem(source, None, "", "not UTF-8 text", "save the file as UTF-8")]
     except FrontMatterError as exc:
-        return [Problem(source, exc.line, "front-matter", str(exc))]
+        return [Problem(source, exc.line, "front-matter", str(exc), exc.hint)]
     try:
         front = FrontMatter.model_validate(parsed.data)
     except ValidationError as exc:

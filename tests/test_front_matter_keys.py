@@ -207,3 +207,12 @@ def test_a_plus_line_after_yaml_front_matter_still_cuts_a_thread(tmp_path):
 )
 def test_did_you_mean_finds_one_typo_in_short_keys(typed, known, hint):
     assert did_you_mean(typed, known) == hint
+
+
+def test_a_thread_cut_on_the_first_line_is_read_as_toml_and_says_so(tmp_path):
+    config = make_repo(tmp_path, {"t.md": "+++\nFirst part.\n+++\nSecond part."})
+    with pytest.raises(InvalidInput) as raised:
+        load_project(config)
+    [problem] = raised.value.problems
+    assert (problem.line, problem.field) == (2, "front-matter")
+    assert problem.message.startswith("not valid TOML") and "put text before the first +++" in problem.hint
