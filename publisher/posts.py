@@ -250,6 +250,12 @@ def _field_problem(source: str, parsed: ParsedFile, error: dict) -> Problem:
         message = "is required"
     if error["type"] == "extra_forbidden":
         message, hint = _unknown_key(error["loc"], parsed)
+    if error["type"] == "literal_error":
+        choices = tuple(re.findall(r"'([^']*)'", error["ctx"]["expected"]))
+        message = f"{error['input']!r} is not one of {', '.join(choices)}"
+        hint = did_you_mean(str(error["input"]), choices)
+    if error["type"] in ("bool_parsing", "bool_type"):
+        message, hint = f"{error['input']!r} is not true or false", "write true or false, unquoted"
     return Problem(source, line, field, message, hint)
 
 

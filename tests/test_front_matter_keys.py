@@ -216,3 +216,23 @@ def test_a_thread_cut_on_the_first_line_is_read_as_toml_and_says_so(tmp_path):
     [problem] = raised.value.problems
     assert (problem.line, problem.field) == (2, "front-matter")
     assert problem.message.startswith("not valid TOML") and "put text before the first +++" in problem.hint
+
+
+@pytest.mark.parametrize(
+    ("front", "message", "hint"),
+    [
+        (
+            "visibility: unlistd",
+            "'unlistd' is not one of public, unlisted, private, direct",
+            "did you mean 'unlisted'?",
+        ),
+        ("sensitive: ye", "'ye' is not true or false", "write true or false, unquoted"),
+        ("draft: maybe", "'maybe' is not true or false", "write true or false, unquoted"),
+    ],
+)
+def test_a_value_typo_says_what_the_field_takes(tmp_path, front, message, hint):
+    config = make_repo(tmp_path, {"p.md": f"---\n{front}\n---\nx"})
+    with pytest.raises(InvalidInput) as raised:
+        load_project(config)
+    [problem] = raised.value.problems
+    assert (problem.line, problem.message, problem.hint) == (2, message, hint)
