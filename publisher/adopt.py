@@ -12,17 +12,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from publisher.copies import AccountCopies, Sought
+from publisher.interactions import quoted_post
 from publisher.mastodon import MastodonClient, ScheduledStatus, Status, status_params
 from publisher.models import DesiredStatus
 from publisher.plan import Change, ChangeKind, idempotency_key
 from publisher.records import DIFFERS_FROM_FILE, attached_media, media_attributes, status_record
 from publisher.state import PendingCreate, State, StatusRecord
 from publisher.uploads import media_record
-from publisher.verify import Mismatch, stored_differences
+from publisher.verify import Mismatch, stored_differences, stored_quote_id, stored_quote_policy
 
 log = logging.getLogger(__name__)
 
 FirstSeen = Callable[[str], datetime]  # a post file's source -> the earliest it can have been published
+# Differences an edit does not mend: a replace does (visibility, quote), or a request of its own (the policy).
+NOT_EDITED = ("visibility", "quote", "quote policy")
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class Adoption:
 
     @property
     def needs_edit(self) -> bool:
-        return any(difference.field != "visibility" for difference in self.differences)
+        return any(difference.field not in NOT_EDITED for difference in self.differences)
 
 
 def looks_first(change: Change) -> bool:
@@ -74,19 +77,22 @@ class Adopter:
         parent_id = parent.status_id if parent else None
         sought = Sought(post.post_id, post.text, post.spoiler_text, len(post.media), parent_id)
         found = copies.find(sought, scheduled=post.publish_at is not None)
-        return None if found is None else self._adoption(post, found, parent_id)
+        quoted = state.posts.get(quoted_post(post) or "")
+        quoted_id = quoted.status_id if quoted else None
+        return None if found is None else self._adoption(post, found, parent_id, quoted_id)
 
     def _adoption(
-        self, post: DesiredStatus, found: Status | ScheduledStatus, parent: str | None
+        self, post: DesiredStatus, found: Status | ScheduledStatus, parent: str | None, quoted: str | None
     ) -> Adoption | None:
         media = attached_media(post.media, found)
         if media is None:
             return None
-        sent = status_params(post, [item.media_id for item in media], in_reply_to_id=parent)
+        media_ids = [item.media_id for item in media]
+        sent = status_params(post, media_ids, in_reply_to_id=parent, quoted_status_id=quoted)
         as_in_file = [media_record(spec, item.media_id) for spec, item in zip(post.media, media, strict=True)]
         sent["media_attributes"] = [media_attributes(item) for item in as_in_file]
         differences = tuple(stored_differences(sent, found.raw))
-        same = not any(difference.field != "visibility" for difference in differences)
+        same = not any(difference.field not in NOT_EDITED for difference in differences)
         intent = PendingCreate(
             content_hash=post.content_hash if same else DIFFERS_FROM_FILE,
             idempotency_key=idempotency_key(post),
@@ -96,7 +102,23 @@ class Adopter:
             media_count=len(media),
         )
         record = status_record(post, found, intent, media, self.now)
+        record = record.model_copy(update=_server_settings(post, found, differences))
         return Adoption(record, getattr(found, "url", None), differences)
+
+
+def _server_settings(post: DesiredStatus, found: Status | ScheduledStatus, differences) -> dict:
+    """What the copy has of a quote, a quote policy and a pin: the plan then mends what the file wants
+    otherwise (a missing quote by a replace, the policy and the pin with requests of their own)."""
+    raw = found.raw.get("params", found.raw) if isinstance(found, ScheduledStatus) else found.raw
+    quote = raw.get("quote")
+    pending = isinstance(quote, dict) and quote.get("state") == "pending"
+    has_quote = pending or stored_quote_id(raw) is not None
+    quote_differs = any(difference.field == "quote" for difference in differences) or not has_quote
+    return {
+        "quote": None if quote_differs else post.quote,
+        "quote_policy": stored_quote_policy(raw),
+        "pinned": True if raw.get("pinned") is True else None,
+    }
 
 
 def recorded_ids(state: State, account: str) -> set[str]:

@@ -23,7 +23,8 @@ from publisher.instance import (
     refresh_announcements,
     stale_refresher,
 )
-from publisher.plan import ChangeKind, Plan, compute_plan, schedule_problems
+from publisher.plan import ChangeKind, Plan, compute_plan
+from publisher.plan_checks import plan_problems
 from publisher.project import Project, collector_paused, load_project
 from publisher.safety import SyncOptions, check_safety
 from publisher.scheduled import adopt_published, due_scheduled, scheduled_accounts
@@ -77,7 +78,7 @@ def make_plan(
         server=server,
         recreate_missing=bool(refresh and refresh.recreate_missing),
     )
-    problems = schedule_problems(plan, state)
+    problems = plan_problems(plan, state, limits_by_account(project))
     if problems:
         raise InvalidInput(problems)
     return PlanResult(project, plan)
@@ -189,7 +190,7 @@ def sync(
             server=refresh.view(project, state, clock) if refresh else None,
             recreate_missing=options.recreate_missing,
         )
-        check_safety(plan, state, project.config, options)
+        check_safety(plan, state, project.config, options, limits_by_account(project))
         if options.dry_run or not plan.writes:
             return SyncResult(project, plan, tuple(adopted), bool(adopted))
         accounts = {change.account for change in plan.writes if change.kind != ChangeKind.MOVE}
@@ -268,8 +269,10 @@ def default_client_factory(clock: Clock) -> ClientFactory:
     def factory(name: str, account: Account, token: str) -> MastodonClient:
         from publisher.http import HttpClient
         from publisher.mastodon import MastodonClient
+        from publisher.network_errors import TokenSource
 
-        return MastodonClient(HttpClient(account.instance, token, clock=clock), clock)
+        source = TokenSource(name, account.token_env)  # so that a 401 names the variable to fix
+        return MastodonClient(HttpClient(account.instance, token, clock=clock, token_source=source), clock)
 
     return factory
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
@@ -22,10 +23,10 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="Publish toots declared as files in a git repository to Mastodon.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help and errors: rendering them with rich triples `publish --help`'s time
-    context_settings={"max_content_width": 120},  # wide terminals show each command's whole summary
+    # Wide terminals show each command's whole summary; every subcommand inherits -h.
+    context_settings={"max_content_width": 120, "help_option_names": ["-h", "--help"]},
 )
 
 CONFIG = typer.Option(Path("publish.toml"), "--config", "-c", help="Path to publish.toml.")
@@ -71,11 +72,13 @@ def clock_of(ctx: typer.Context) -> Clock:
     return SystemClock()
 
 
-def fail(exc: PublishError, config: Path | None = None) -> typer.Exit:
-    """Print the error (every problem of invalid input, annotated for GitHub in a workflow); the exit code."""
-    if isinstance(exc, InvalidInput):
-        typer.echo(f"error: {len(exc.problems)} problem(s) found; nothing was sent.", err=True)
-    for line in str(exc).splitlines():
+def fail(exc: PublishError, config: Path | None = None, json_output: bool = False) -> typer.Exit:
+    """Print the error (each problem, annotated for GitHub in a workflow; with --json a document too)."""
+    from publisher.output.failure import error_lines, failure_json
+
+    if json_output:
+        typer.echo(failure_json(exc), nl=False)
+    for line in error_lines(exc):
         typer.echo(f"error: {line}", err=True)
     if isinstance(exc, InvalidInput) and config is not None:
         annotate("error", exc.problems, config)
@@ -88,11 +91,10 @@ def warn(message: str) -> None:
 
 def annotate(kind: str, problems, config: Path) -> None:
     """In a GitHub Actions job, each problem again as a workflow command, shown on the pull request's diff."""
-    from publisher.output.annotations import annotation, in_github_actions
+    from publisher.output.annotations import workflow_commands
 
-    if in_github_actions(os.environ):
-        for problem in problems:
-            typer.echo(annotation(kind, problem, config.parent), err=True)
+    for line in workflow_commands(kind, problems, config.parent, os.environ):
+        typer.echo(line, err=True)
 
 
 def _version(value: bool) -> None:
@@ -117,21 +119,17 @@ def main_options(
 def check(ctx: typer.Context, config: Path = CONFIG, json_output: bool = JSON) -> None:
     """Validate posts, templates and config only (no network); for pre-commit hooks."""
     from publisher import app as library
+    from publisher.output.reports import check_json, check_text
 
     note_limits(ctx, config)
     try:
         project = library.check(config)
     except PublishError as exc:
-        raise fail(exc, config) from None
+        raise fail(exc, config, json_output) from None
     for problem in project.warnings:
         warn(str(problem))
     annotate("warning", project.warnings, config)
-    if json_output:
-        import json
-
-        typer.echo(json.dumps({"valid": True, "posts": len(project.posts), "drafts": len(project.drafts)}))
-    else:
-        typer.echo(f"ok: {len(project.posts)} posts valid ({len(project.drafts)} drafts skipped)")
+    typer.echo((check_json if json_output else check_text)(project), nl=False)
 
 
 @app.command()
@@ -148,6 +146,7 @@ def plan(
     recreate_missing: bool = RECREATE_MISSING,
 ) -> None:
     """Render, validate and diff every post against the state; print what `sync` would do."""
+    setup_logging(False)  # a retried limits read or --refresh says so on stderr
     print_plan(
         ctx,
         config,
@@ -191,7 +190,7 @@ def print_plan(
         )
     except PublishError as exc:
         note_limits(ctx, config, account)
-        raise fail(exc, config) from None
+        raise fail(exc, config, json_output) from None
     note_limits(ctx, config, account)
     plan, limits = result.plan, library.limits_by_account(result.project)
     if json_output:
@@ -287,7 +286,7 @@ def run_sync(config: Path, options, *, clock: Clock, json_output: bool, sandbox:
         with sync_progress(live=live, colour=colour_on_stdout(), echo=echo) as on_event:
             result = call(config, clock=clock, environ=os.environ, options=options, on_event=on_event)
     except PublishError as exc:
-        raise fail(exc, config) from None
+        raise fail(exc, config, json_output) from None
     limits = library.limits_by_account(result.project)
     typer.echo(sync_json(result, limits) if json_output else sync_summary(result), nl=False)
     if sandbox:
@@ -302,12 +301,17 @@ def run_sync(config: Path, options, *, clock: Clock, json_output: bool, sandbox:
 
 
 def setup_logging(verbose: bool) -> None:
+    """Warnings (each retry, each wait) on stderr as `warning: …`; with --verbose every request too, each
+    line with its level and module."""
     import logging
 
-    from publisher.http import SecretFilter
+    from publisher.http_words import Prefixed, SecretFilter
 
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    if verbose:
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    else:
+        handler.setFormatter(Prefixed("%(message)s"))
     handler.addFilter(SecretFilter())
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler], force=True)
 
@@ -367,6 +371,7 @@ def login(
         typer.echo(f"Open this address in a browser, sign in and authorize publish:\n\n  {url}\n")
         return typer.prompt("Paste the authorization code")
 
+    setup_logging(False)  # a retry says so on stderr
     try:
         options = {"instance": instance, "account": account, "website": website}
         result = run_login(config, ask_code=ask_code, clock=clock_of(ctx), **options)
@@ -383,19 +388,15 @@ def whoami(
     json_output: bool = JSON,
 ) -> None:
     """Verify the configured token and show whose account it opens."""
-    import json
-
+    setup_logging(False)
     from publisher.login import whoami as check_token
+    from publisher.output.reports import whoami_json, whoami_text
 
     try:
         who = check_token(config, account=account, environ=os.environ, clock=clock_of(ctx))
     except PublishError as exc:
-        raise fail(exc, config) from None
-    if json_output:
-        payload = {"account": who.account, "handle": who.identity.handle, "instance": who.identity.instance}
-        typer.echo(json.dumps({**payload, "username": who.identity.username}))
-    else:
-        typer.echo(f"{who.identity.handle} (account {who.account})")
+        raise fail(exc, config, json_output) from None
+    typer.echo((whoami_json if json_output else whoami_text)(who), nl=False)
 
 
 @app.command()
@@ -425,7 +426,7 @@ def status(config: Path = CONFIG, json_output: bool = JSON) -> None:
     try:
         state = library.recorded_state(config)
     except PublishError as exc:
-        raise fail(exc, config) from None
+        raise fail(exc, config, json_output) from None
     typer.echo(status_json(state) if json_output else status_text(state), nl=False)
 
 
@@ -441,6 +442,7 @@ def import_command(
     json_output: bool = JSON,
 ) -> None:
     """Adopt the account's existing statuses into the state by matching post files; nothing is sent."""
+    setup_logging(False)
     from publisher.importer import import_statuses
     from publisher.output.imports import import_json, import_text
 
@@ -454,7 +456,7 @@ def import_command(
             write_files=write_files,
         )
     except PublishError as exc:
-        raise fail(exc, config) from None
+        raise fail(exc, config, json_output) from None
     typer.echo(import_json(result) if json_output else import_text(result), nl=False)
 
 
@@ -527,7 +529,7 @@ def limits(
         else:
             effective = library.limits_in_use(config, account=account)
     except PublishError as exc:
-        raise fail(exc, config) from None
+        raise fail(exc, config, json_output) from None
     typer.echo((limits_json if json_output else limits_text)(effective, clock.now()), nl=False)
 
 
@@ -556,7 +558,13 @@ def main(args: list[str] | None = None, obj: Collaborators | None = None) -> Non
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, never a raw traceback
         from publisher.crash import crash_report
 
-        typer.echo(crash_report(exc, os.environ, debug="--debug" in arguments), err=True)
+        report = crash_report(exc, os.environ, debug="--debug" in arguments)
+        typer.echo(report, err=True)
+        with contextlib.suppress(ImportError):  # a document too, unless what broke is publish's own code
+            if "--json" in arguments:
+                from publisher.output.failure import crash_json
+
+                typer.echo(crash_json(report), nl=False)
         sys.exit(EXIT_PUBLISH_FAILED)
     finally:
         # The interpreter's last garbage collection would walk every object of the run (pydantic's

@@ -80,6 +80,8 @@ class Limits(Frozen):
     poll_max_characters_per_option: int = Field(50, gt=0)
     poll_min_expiration: int = Field(300, ge=0)  # seconds
     poll_max_expiration: int = Field(2_629_746, gt=0)
+    max_pinned_statuses: int = Field(5, ge=0)  # per account (StatusPinValidator::PIN_LIMIT)
+    mastodon_api_version: int = Field(7, ge=0)  # api_versions.mastodon; 7 (Mastodon 4.5) has quote posts
 
 
 class Account(Frozen):

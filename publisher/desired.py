@@ -129,6 +129,7 @@ class DesiredBuilder:
             source=post.source,
             account=account,
             text=text,
+            title=front.title,
             spoiler_text=spoiler,
             visibility=front.visibility or defaults.visibility,
             # Mastodon marks every status with a content warning as sensitive; mirror it so hashes match.
@@ -139,6 +140,9 @@ class DesiredBuilder:
             poll=poll,
             publish_at=front.publish_at,
             reply_to=front.reply_to,
+            quote=front.quote,
+            quote_policy=front.quote_policy,
+            pinned=front.pinned,
         )
 
     def _texts(self, post: Post, problems: list[Problem]) -> list[str]:

@@ -32,7 +32,7 @@ class EditSteps:
             desired, record, MediaUploader(client, self.root, self._upload_progress(desired))
         )
         params = status_params(desired, [item.media_id for item in media])
-        params.pop("visibility", None)  # cannot be edited; changing it is a Replace
+        params.pop("visibility", None)  # cannot be edited; changing it is a Replace (so is the quote)
         params["media_attributes"] = [media_attributes(item) for item in media]
         try:
             result = client.edit_status(record.status_id, params)
@@ -46,6 +46,7 @@ class EditSteps:
                 "text": desired.text,
                 "spoiler_text": desired.spoiler_text,
                 "media": tuple(media),
+                "quote_policy": desired.quote_policy or record.quote_policy,  # the edit carried it
                 "source": desired.source,
                 "url": result.url or record.url,
                 "recorded_at": self.clock.now(),

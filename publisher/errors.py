@@ -126,7 +126,14 @@ class ApiError(PublishError):
 
 
 class AuthError(ApiError):
-    """401 or 403: the token is wrong, revoked or lacks a scope."""
+    """401 or 403: the token is wrong, revoked or lacks a scope. `hint`: which variable holds the token and
+    what to do, kept apart from the server's words (`server_message`)."""
+
+    def __init__(self, message: str, *, hint: str = "", **kwargs):
+        self.hint = hint
+        super().__init__(message, **kwargs)
+        if hint:
+            self.args = (f"{self.args[0]} (hint: {hint})",)
 
 
 class NotFound(ApiError):
@@ -151,6 +158,20 @@ class ServerError(ApiError):
 
 class NetworkError(ApiError):
     """Connection refused, reset or timed out: the outcome of a write is unknown."""
+
+
+class NotConnected(NetworkError):
+    """No connection was made (refused, a name that does not resolve, a TLS failure, an address that is no
+    URL): nothing reached the server, so even a write may be sent again. `lasting`: another try cannot
+    help. The message names the URL and says what to check."""
+
+    def __init__(self, reason: str, *, url: str, hint: str, lasting: bool, method: str = "", path: str = ""):
+        self.url = url
+        self.hint = hint
+        self.lasting = lasting
+        super().__init__(reason, method=method, path=path)
+        where = f"{method} {url}" if method else url
+        self.args = (f"{where}: {reason} (hint: {hint})",)
 
 
 class WaitTooLong(ApiError):

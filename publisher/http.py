@@ -23,6 +23,7 @@ from publisher.errors import (
     AuthError,
     InvalidToken,
     NetworkError,
+    NotConnected,
     NotFound,
     PublishError,
     RateLimited,
@@ -41,6 +42,7 @@ from publisher.http_words import (
     shown,
 )
 from publisher.multipart import MultipartBody
+from publisher.network_errors import TokenSource, auth_hint, diagnose
 from publisher.ratelimits import (
     FAMILY_NOUNS,
     LONGEST_WINDOW_SECONDS,
@@ -70,8 +72,6 @@ TRANSPORT_ERRORS = (
 )
 STATUS_ERRORS: Mapping[int, type[ApiError]] = {
     400: Unprocessable,
-    401: AuthError,
-    403: AuthError,
     404: NotFound,
     422: Unprocessable,
 }
@@ -112,9 +112,11 @@ class HttpClient:
         session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
         user_agent: str = f"publish/{__version__}",
+        token_source: TokenSource | None = None,
     ):
         """`timeout`: for each socket operation; `deadline`: for a whole exchange (uploads get more);
-        `monotonic`: the real time the deadline is measured on."""
+        `monotonic`: the real time the deadline is measured on; `token_source`: the account and variable
+        the token came from, named when the server refuses it."""
         if token and not is_token(token):
             raise InvalidToken()
         self.base_url = base_url.rstrip("/")
@@ -127,6 +129,7 @@ class HttpClient:
         self._session = session or requests.Session()
         self._retry = retry or RetryPolicy()
         self._user_agent = user_agent
+        self._token_source = token_source
         self._limits = RateLimitTracker()
         self.on_pacing_wait: Callable[[PacingWait], None] | None = None  # told before each pacing wait
         self.run_ends_at: datetime | None = None  # --max-duration: no request, retry or wait goes past it
@@ -212,7 +215,7 @@ class HttpClient:
         elapsed_ms = received.raw.elapsed.total_seconds() * 1000
         log.debug("%s %s -> %s (%.0f ms)", method, _path_only(path), response.status, elapsed_ms)
         if response.status >= 300:
-            raise self._error_for(method, path, response)
+            raise self._error_for(method, path, response, "Authorization" in headers)
         return response
 
     def _pace(self, family: str, method: str, path: str) -> None:
@@ -307,13 +310,18 @@ class HttpClient:
                 "finds out)",
                 **where,
             )
+        if (diagnosis := diagnose(exc, self.base_url)) is not None:
+            url = self.redact(self.base_url) + where["path"]
+            return NotConnected(
+                diagnosis.reason, url=url, hint=diagnosis.hint, lasting=diagnosis.lasting, **where
+            )
         if isinstance(exc, TooSlow):
             return NetworkError(f"no complete answer within {allowance.seconds:g} s", **where)
         if isinstance(exc, TRANSPORT_ERRORS):
             return NetworkError(describe_transport_error(exc, read_timeout), **where)
         return ApiError(f"request refused by the HTTP library ({type(exc).__name__})", **where)
 
-    def _error_for(self, method: str, path: str, response: Response) -> ApiError:
+    def _error_for(self, method: str, path: str, response: Response, token_sent: bool) -> ApiError:
         message = self.shown(server_message(response))
         safe_path = self.redact(_path_only(path))
         where: dict[str, Any] = {"status": response.status, "method": method, "path": safe_path}
@@ -325,6 +333,9 @@ class HttpClient:
             return RateLimited(message + resets, reset_at=reset_at, **where)
         if response.status >= 500:
             return ServerError(message, **where)
+        if response.status in (401, 403):
+            hint = auth_hint(response.status, self._token_source, self.redact(self.base_url), token_sent)
+            return AuthError(message, hint=hint, **where)
         return STATUS_ERRORS.get(response.status, ApiError)(message, **where)
 
 

@@ -34,6 +34,13 @@ class SecretFilter(logging.Filter):
         return True
 
 
+class Prefixed(logging.Formatter):
+    """`warning: …`, as the command's own warnings read on stderr."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {super().format(record)}"
+
+
 def server_message(response: Response) -> str:
     """The server's own words, or a description of a body that has none (proxy HTML, empty); unabridged, so
     that the token is censored before anything is cut off (see HttpClient.shown)."""
@@ -66,18 +73,15 @@ def redirect_message(response: Response) -> str:
 
 
 def describe_transport_error(exc: Exception, read_timeout: float) -> str:
+    """A failure after a connection was made (network_errors.diagnose has those before it)."""
     # The library's own text embeds the full URL with its query string: classify it, never repeat it.
     text = str(exc)
-    if isinstance(exc, requests.ConnectTimeout):
-        return "could not connect (timed out)"
     if isinstance(exc, requests.Timeout):
         return f"no answer within {read_timeout:g} s (read timeout)"
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return "connection dropped while reading the answer"
     if isinstance(exc, requests.exceptions.ContentDecodingError):
         return "the answer could not be decompressed"
-    if "Connection refused" in text:
-        return "connection refused"
     if "RemoteDisconnected" in text or "Connection aborted" in text:
         return "connection closed before an answer came"
     return f"connection failed ({type(exc).__name__})"

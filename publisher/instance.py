@@ -53,6 +53,8 @@ ANNOUNCED: tuple[tuple[tuple[str, ...], str], ...] = (
     (("configuration", "polls", "max_characters_per_option"), "poll_max_characters_per_option"),
     (("configuration", "polls", "min_expiration"), "poll_min_expiration"),
     (("configuration", "polls", "max_expiration"), "poll_max_expiration"),
+    (("configuration", "accounts", "max_pinned_statuses"), "max_pinned_statuses"),
+    (("api_versions", "mastodon"), "mastodon_api_version"),
     (("max_toot_chars",), "max_characters"),
     (("description_limit",), "description_limit"),
     (("upload_limit",), "image_size_limit"),
@@ -65,7 +67,9 @@ ANNOUNCED: tuple[tuple[tuple[str, ...], str], ...] = (
 
 
 def announced_limits(document: dict) -> dict[str, Any]:
-    """The Limits fields an instance document announces; a missing or nonsensical value is left out."""
+    """The Limits fields an instance document announces; a missing or nonsensical value is left out, except
+    the API version: a server that announces none (Mastodon before 4.3, other servers) has version 0, so
+    what needs a newer Mastodon (quote posts) is refused rather than silently dropped by the server."""
     found: dict[str, Any] = {}
     for path, field in ANNOUNCED:
         value = _dig(document, path)
@@ -73,6 +77,7 @@ def announced_limits(document: dict) -> dict[str, Any]:
             checked = checked_limit(field, value)
             if checked is not None:
                 found[field] = checked
+    found.setdefault("mastodon_api_version", 0)
     return found
 
 

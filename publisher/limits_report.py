@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 from publisher.clock import iso_utc
 from publisher.instance import MAX_AGE, AccountLimits, EffectiveLimits, is_placeholder
+from publisher.output.document import JSON_VERSION, json_document
 
-JSON_VERSION = 1
 REFRESH_HINT = "`publish plan` or `publish limits --refresh` reads them"
 
 
@@ -62,8 +61,7 @@ def limits_text(effective: EffectiveLimits, now: datetime) -> str:
 
 def limits_json(effective: EffectiveLimits, now: datetime) -> str:
     accounts = [_account_dict(entry, now) for entry in effective.accounts]
-    document = {"version": JSON_VERSION, "accounts": accounts}
-    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return json_document({"version": JSON_VERSION, "accounts": accounts})
 
 
 def _account_dict(entry: AccountLimits, now: datetime) -> dict:

@@ -19,16 +19,16 @@ from pydantic import ValidationError
 from publisher.answers import json_object, required_text
 from publisher.app import token_for
 from publisher.clock import Clock
-from publisher.config import Account, Config, load_config
+from publisher.config import Account, Config, is_loopback, load_config
 from publisher.errors import EXIT_INVALID, AuthError, InvalidInput, Problem, PublishError, Unprocessable
 from publisher.http import HttpClient
 from publisher.mastodon import MastodonClient
+from publisher.network_errors import SCOPES, TokenSource
 from publisher.untrusted import escape_controls
 
 log = logging.getLogger(__name__)
 
 CLIENT_NAME = "publish"
-SCOPES = "write:statuses write:media read:statuses profile"
 OUT_OF_BAND = "urn:ietf:wg:oauth:2.0:oob"
 DEFAULT_TOKEN_ENV = "MASTODON_TOKEN"
 
@@ -37,10 +37,6 @@ class LoginFailed(PublishError):
     """The server did not accept the authorization code."""
 
     exit_code = EXIT_INVALID
-
-
-class TokenRejected(PublishError):
-    """The configured token is invalid, revoked or lacks a scope (401/403)."""
 
 
 @dataclass(frozen=True)
@@ -130,15 +126,25 @@ def login_target(config_path: Path, instance: str | None, account: str | None) -
 
 
 def checked_instance(url: str) -> str:
-    """A base URL: https://host (a bare host gets https://), plain http only for loopback."""
+    """A base URL: https://host, plain http only for loopback; a bare host is refused with what to write
+    (guessing https:// for a local server that speaks plain http only fails later, on TLS)."""
     url = url.strip()
     if "://" not in url:
-        url = f"https://{url}"
+        raise InvalidInput(
+            [Problem("--instance", None, "--instance", f"{url}: no scheme", _scheme_hint(url))]
+        )
     try:
         return Account(instance=url).instance
     except ValidationError as exc:
         message = exc.errors()[0]["msg"].removeprefix("Value error, ")
         raise InvalidInput([Problem("--instance", None, "--instance", f"{url}: {message}")]) from None
+
+
+def _scheme_hint(address: str) -> str:
+    hint = f"write https://{address}"
+    if is_loopback(urlsplit(f"//{address}").hostname or ""):
+        hint += f", or http://{address} if the server on this machine speaks plain http"
+    return hint
 
 
 def register_app(http: HttpClient, website: str | None) -> AppCredentials:
@@ -188,9 +194,9 @@ def exchange_code(http: HttpClient, app: AppCredentials, code: str, pkce: Pkce) 
     return required_text(response, body, "access_token"), granted
 
 
-def verify_token(instance: str, token: str, clock: Clock) -> Identity:
-    """GET /api/v1/accounts/verify_credentials with the token."""
-    with HttpClient(instance, token, clock=clock) as http:
+def verify_token(instance: str, token: str, clock: Clock, source: TokenSource | None = None) -> Identity:
+    """GET /api/v1/accounts/verify_credentials with the token; a refusal names `source` in its hint."""
+    with HttpClient(instance, token, clock=clock, token_source=source) as http:
         account = MastodonClient(http, clock).verify_credentials()
     return Identity(account.username, instance)
 
@@ -210,16 +216,7 @@ def whoami(config_path: Path, *, account: str | None, environ: Mapping[str, str]
         raise _unknown_account(config, name)
     settings = config.accounts[name]
     token = token_for(name, settings, environ)
-    try:
-        identity = verify_token(settings.instance, token, clock)
-    except AuthError as exc:
-        hint = (
-            f"create a new token with `publish login --account {name}` and store it in {settings.token_env}"
-        )
-        raise TokenRejected(
-            f"account {name!r}: {settings.instance} rejected the token in {settings.token_env}: {exc} "
-            f"(hint: {hint})"
-        ) from None
+    identity = verify_token(settings.instance, token, clock, TokenSource(name, settings.token_env))
     return WhoAmI(name, settings.token_env, identity)
 
 

@@ -28,6 +28,7 @@ from publisher.errors import (
     ApiError,
     MediaProcessingFailed,
     NetworkError,
+    NotConnected,
     NotFound,
     ServerError,
     Unprocessable,
@@ -35,7 +36,8 @@ from publisher.errors import (
 from publisher.http import HttpClient, Response
 from publisher.models import DesiredStatus
 from publisher.ratelimits import PacingWait
-from publisher.retry import is_rate_limited, is_retryable
+from publisher.retry import is_retryable, retry_line, surely_unprocessed
+from publisher.status_actions import StatusActions, quote_params
 from publisher.untrusted import SERVER_ID_RULE, path_segment
 
 log = logging.getLogger(__name__)
@@ -84,8 +86,10 @@ def status_params(
     *,
     in_reply_to_id: str | None = None,
     scheduled_at: datetime | None = None,
+    quoted_status_id: str | None = None,
 ) -> dict[str, Any]:
-    """The JSON body of POST /api/v1/statuses; visibility, sensitive and language always explicit."""
+    """The JSON body of POST /api/v1/statuses; visibility, sensitive and language always explicit, the quote
+    policy whenever the post sets one (an edit takes it too)."""
     params: dict[str, Any] = {
         "status": desired.text,
         "media_ids": list(media_ids),
@@ -96,6 +100,7 @@ def status_params(
     }
     if in_reply_to_id is not None:
         params["in_reply_to_id"] = in_reply_to_id
+    params.update(quote_params(desired, quoted_status_id))
     if desired.poll is not None:
         params["poll"] = {
             "options": list(desired.poll.options),
@@ -141,7 +146,7 @@ def api_path(template: str, *ids: str) -> str:
         raise ApiError(f"refused to request {shown}: an id is not a server id ({SERVER_ID_RULE})") from None
 
 
-class MastodonClient:
+class MastodonClient(StatusActions):
     def __init__(
         self,
         http: HttpClient,
@@ -263,7 +268,7 @@ class MastodonClient:
         ignore the key (GoToSocial) would post twice. The caller looks for the status first."""
         headers = {"Idempotency-Key": idempotency_key}
         not_ready_waits = uncertain = 0
-        retry_if = is_retryable if find_existing is None else is_rate_limited
+        retry_if = is_retryable if find_existing is None else surely_unprocessed
         while True:
             try:
                 response = self._http.request(
@@ -276,6 +281,8 @@ class MastodonClient:
                 not_ready_waits += 1
                 log.info("attached media not processed yet; posting again in %g s", NOT_READY_WAIT_SECONDS)
                 self._pause(NOT_READY_WAIT_SECONDS)
+            except NotConnected:
+                raise  # nothing reached the server: nothing to look for, and its retries are spent
             except (NetworkError, ServerError) as exc:
                 found = self._after_uncertain(exc, find_existing, uncertain)
                 if found is not None:
@@ -288,9 +295,8 @@ class MastodonClient:
         found = find_existing()
         if found is None:
             delay = min(UNCERTAIN_MAX_DELAY, 2.0**attempts)
-            log.info(
-                "outcome of a status create unknown (%s); not on the server, retrying in %g s", exc, delay
-            )
+            line = retry_line("POST /api/v1/statuses", delay, exc, attempts + 2, self._uncertain_retries)
+            log.warning("%s; the status was looked for and is not on the server", line)
             self._pause(delay)
         return found
 

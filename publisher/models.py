@@ -13,7 +13,14 @@ from pydantic import BaseModel, ConfigDict
 
 Visibility = Literal["public", "unlisted", "private", "direct"]
 VISIBILITIES: tuple[str, ...] = ("public", "unlisted", "private", "direct")
+QuotePolicy = Literal["public", "followers", "nobody"]  # Mastodon 4.5's quote_approval_policy
+QUOTE_POLICIES: tuple[str, ...] = ("public", "followers", "nobody")
 PART_SEPARATOR = "#"  # part n of a thread x is the status x#n; no post's own id may contain it
+
+
+def is_status_url(quote: str | None) -> bool:
+    """Whether a `quote:` names a status by its URL rather than by the id of a post of the repository."""
+    return quote is not None and "://" in quote
 
 
 class Frozen(BaseModel):
@@ -44,6 +51,20 @@ class PollSpec(Frozen):
     hide_totals: bool = False
 
 
+# Fields of a DesiredStatus that its content hash leaves out (see DesiredStatus.content_hash); the title is
+# only shown, never sent.
+COMPARED_ON_THEIR_OWN = {
+    "source",
+    "post_id",
+    "title",
+    "publish_at",
+    "reply_to",
+    "quote",
+    "quote_policy",
+    "pinned",
+}
+
+
 class DesiredStatus(Frozen):
     """Exactly what would be sent for one post, plus where it came from."""
 
@@ -51,6 +72,9 @@ class DesiredStatus(Frozen):
     source: str  # posix path of the post file relative to the repository root
     account: str
     text: str
+    title: str | None = (
+        None  # front-matter `title`: shown in plans; in the text only where a template puts it
+    )
     spoiler_text: str = ""
     visibility: Visibility = "public"
     sensitive: bool = False
@@ -59,14 +83,18 @@ class DesiredStatus(Frozen):
     poll: PollSpec | None = None
     publish_at: datetime | None = None
     reply_to: str | None = None  # another post's id
+    quote: str | None = None  # another post's id, or a status URL: this status quotes it
+    quote_policy: QuotePolicy | None = None  # who may quote this status; None: the account's default
+    pinned: bool | None = None  # True pins it on the profile, False unpins it, None leaves it as it is
 
     @functools.cached_property  # computed once per object; a copy with changes computes its own
     def content_hash(self) -> str:
         """sha256 of the canonical JSON of the status content that an edit can change.
 
-        When and where it is posted (publish_at, reply_to) are compared on their own: changing them
-        means rescheduling or re-creating, never an edit."""
-        payload = self.model_dump(mode="json", exclude={"source", "post_id", "publish_at", "reply_to"})
+        When and where it is posted (publish_at, reply_to, quote) are compared on their own: changing them
+        means rescheduling or re-creating, never an edit. So are the pin and the quote policy, which have
+        requests of their own; leaving all of these out keeps the hashes that state files hold."""
+        payload = self.model_dump(mode="json", exclude=COMPARED_ON_THEIR_OWN)
         for media in payload["media"]:
             media.pop("size", None)
             media.pop("path", None)  # moving a file without changing its bytes changes nothing on the server

@@ -12,6 +12,7 @@ from enum import StrEnum
 from publisher.clock import iso_utc
 from publisher.drift import ServerEdit, ServerView
 from publisher.errors import Problem
+from publisher.interactions import adjustments, quoted_post, targets
 from publisher.models import DesiredStatus
 from publisher.moves import find_moves, moved_state
 from publisher.state import State, StatusRecord
@@ -25,6 +26,7 @@ EARLIEST = datetime.min.replace(tzinfo=UTC)
 class ChangeKind(StrEnum):
     CREATE = "create"
     UPDATE = "update"
+    ADJUST = "adjust"  # pin, unpin or a new quote policy: the status itself stays as it is
     REPLACE = "replace"
     SCHEDULE = "schedule"
     RESCHEDULE = "reschedule"
@@ -44,6 +46,7 @@ class ChangeKind(StrEnum):
 WRITING_KINDS = {
     ChangeKind.CREATE,
     ChangeKind.UPDATE,
+    ChangeKind.ADJUST,
     ChangeKind.REPLACE,
     ChangeKind.SCHEDULE,
     ChangeKind.RESCHEDULE,
@@ -60,7 +63,7 @@ class Change:
     record: StatusRecord | None = None
     reason: str = ""
     uncertain: bool = False  # a previous run may already have created it: reconcile before creating
-    previous_id: str | None = None  # MOVE: the id the record had (the file's old path)
+    previous_id: str | None = None  # MOVE (or ADJUST of a renamed post): the id the record had
     server_text: str | None = None  # with --refresh: the text as edited on the server, when it differs
 
     @property
@@ -141,12 +144,14 @@ class _Seen:
         follow_on = self._parent_recreated(post, change)
         if follow_on:
             return Change(ChangeKind.REPLACE, post.post_id, post, change.record, follow_on)
-        if change.kind == ChangeKind.UNCHANGED and post.post_id in self.moved_to:
-            old = self.moved_to[post.post_id]
-            return Change(
-                ChangeKind.MOVE, post.post_id, post, change.record, f"renamed from {old}", previous_id=old
-            )
-        return change
+        old = self.moved_to.get(post.post_id)
+        if old is None or change.kind not in (ChangeKind.UNCHANGED, ChangeKind.ADJUST):
+            return change
+        # The record follows the renamed file; an ADJUST then sets the pin or the quote policy as well.
+        moved = change.kind == ChangeKind.UNCHANGED
+        reason = f"renamed from {old}" + ("" if moved else f"; {change.reason}")
+        kind = ChangeKind.MOVE if moved else ChangeKind.ADJUST
+        return Change(kind, post.post_id, post, change.record, reason, previous_id=old)
 
     @functools.cached_property
     def moved_to(self) -> dict[str, str]:
@@ -166,9 +171,13 @@ class _Seen:
         edit = self.server.edited.get(post.post_id)
         if edit is not None:
             return _edited_on_server(post, record, edit)
+        settings = adjustments(post, record)
+        if record.content_hash == post.content_hash and settings:
+            return Change(ChangeKind.ADJUST, post.post_id, post, record, "; ".join(settings))
         if record.content_hash == post.content_hash:
             return Change(ChangeKind.UNCHANGED, post.post_id, post, record)
-        return Change(ChangeKind.UPDATE, post.post_id, post, record, "content changed")
+        why = "; ".join(["content changed", *settings])
+        return Change(ChangeKind.UPDATE, post.post_id, post, record, why)
 
     def _gone(self, post: DesiredStatus, record: StatusRecord) -> Change:
         if self.recreate_missing:
@@ -178,22 +187,35 @@ class _Seen:
         return Change(ChangeKind.GONE, post.post_id, post, record, reason)
 
     def _parent_recreated(self, post: DesiredStatus, change: Change) -> str:
-        """A reply must follow its parent to a new status: Mastodon cannot edit a reply's target."""
-        parent = self.planned.get(post.reply_to or "")
+        """A reply must follow its parent to a new status, and a quote the post it quotes: Mastodon cannot
+        edit a reply's target or a quote."""
         record = change.record
-        if parent is None or record is None or change.kind not in FOLLOWS_PARENT:
+        if record is None or change.kind not in FOLLOWS_PARENT:
             return ""
-        if recreates(parent):
-            return f"replies to {post.reply_to}, which is re-created: re-create it to point at the new status"
-        parent_record = parent.record
-        stale = parent_record is not None and parent_record.status_id is not None
-        if stale and record.in_reply_to_id is not None and record.in_reply_to_id != parent_record.status_id:
-            return f"points at an old status of {post.reply_to}: re-create it to point at the current one"
+        pointers = [("replies to", post.reply_to, record.in_reply_to_id)]
+        pointers.append(("quotes", quoted_post(post), record.quoted_status_id))
+        for verb, target, sent in pointers:
+            why = _follow(verb, target, self.planned.get(target or ""), sent)
+            if why:
+                return why
         return ""
 
 
 # Changes that keep the published status, so a reply to it keeps pointing at the right one (or not).
-FOLLOWS_PARENT = (ChangeKind.UNCHANGED, ChangeKind.UPDATE, ChangeKind.MOVE)
+FOLLOWS_PARENT = (ChangeKind.UNCHANGED, ChangeKind.UPDATE, ChangeKind.ADJUST, ChangeKind.MOVE)
+
+
+def _follow(verb: str, target: str | None, planned: Change | None, sent: str | None) -> str:
+    """Why a post must be re-created to point at the current status of `target` (the post it replies to or
+    quotes, whose status id it was sent with as `sent`), or ""."""
+    if planned is None:
+        return ""
+    if recreates(planned):
+        return f"{verb} {target}, which is re-created: re-create it to point at the new status"
+    current = planned.record.status_id if planned.record is not None else None
+    if current is not None and sent is not None and sent != current:
+        return f"points at an old status of {target}: re-create it to point at the current one"
+    return ""
 
 
 def recreates(change: Change) -> bool:
@@ -240,7 +262,7 @@ def _still_scheduled(post: DesiredStatus, record: StatusRecord, now: datetime, s
     """A post scheduled on the server: Mastodon can move it in time; anything else re-creates it."""
     if record.scheduled_at is not None and record.scheduled_at <= now:
         return _published_on_schedule(post, record)
-    if record.content_hash != post.content_hash:
+    if record.content_hash != post.content_hash or post.quote_policy not in (None, record.quote_policy):
         return Change(
             ChangeKind.UPDATE, post.post_id, post, record, "scheduled post changed: schedule it again"
         )
@@ -264,16 +286,16 @@ def _published_on_schedule(post: DesiredStatus, record: StatusRecord) -> Change:
 
 
 def _parent_not_published(post: DesiredStatus, state: State, planned: dict[str, Change]) -> str:
-    """A reply needs its parent's status id; Mastodon cannot reply to a scheduled status."""
-    if post.reply_to is None:
-        return ""
-    parent = state.posts.get(post.reply_to)
-    if parent is not None and parent.status_id is not None:
-        return ""
-    parent_change = planned.get(post.reply_to)
-    if parent_change is not None and parent_change.kind in (ChangeKind.CREATE, ChangeKind.REPLACE):
-        return ""
-    return f"waits until {post.reply_to!r} is published"
+    """A reply needs its parent's status id, a quote the quoted one's; Mastodon cannot reply to (or quote) a
+    scheduled status."""
+    for target in targets(post):
+        parent = state.posts.get(target)
+        if parent is not None and parent.status_id is not None:
+            continue
+        parent_change = planned.get(target)
+        if parent_change is None or parent_change.kind not in (ChangeKind.CREATE, ChangeKind.REPLACE):
+            return f"waits until {target!r} is published"
+    return ""
 
 
 def _due(post: DesiredStatus, now: datetime) -> bool:
@@ -295,6 +317,8 @@ def replace_reason(post: DesiredStatus, record: StatusRecord) -> str:
         return f"account {record.account} -> {post.account} cannot be edited"
     if post.reply_to != record.reply_to:
         return f"reply target {record.reply_to or '(none)'} -> {post.reply_to or '(none)'} cannot be edited"
+    if post.quote != record.quote:
+        return f"quote {record.quote or '(none)'} -> {post.quote or '(none)'} cannot be edited"
     return ""
 
 
@@ -307,7 +331,8 @@ def _iso(post: DesiredStatus) -> str:
 
 
 def order_posts(posts: Iterable[DesiredStatus]) -> list[DesiredStatus]:
-    """By publish_at (undated first), then id; a reply always after the post it answers."""
+    """By publish_at (undated first), then id; a reply always after the post it answers, a quote after the
+    post it quotes."""
     by_time = sorted(posts, key=lambda post: (post.publish_at or EARLIEST, post.post_id))
     by_id = {post.post_id: post for post in by_time}
     ordered: list[DesiredStatus] = []
@@ -317,9 +342,9 @@ def order_posts(posts: Iterable[DesiredStatus]) -> list[DesiredStatus]:
         if post.post_id in visiting:  # placed already, or a cycle (validation reports cycles)
             return
         visiting.add(post.post_id)
-        parent = by_id.get(post.reply_to or "")
-        if parent is not None:
-            place(parent)
+        for target in targets(post):
+            if target in by_id:
+                place(by_id[target])
         ordered.append(post)
 
     for post in by_time:

@@ -16,7 +16,7 @@ from publisher.confine import Confinement, read_handle, utf8_text
 from publisher.errors import Problem, did_you_mean
 from publisher.frontmatter import FrontMatterError, ParsedFile, parse_markdown_file, parse_yaml_file
 from publisher.languages import LanguageCode
-from publisher.models import PART_SEPARATOR, Frozen, Visibility
+from publisher.models import PART_SEPARATOR, Frozen, QuotePolicy, Visibility
 
 POST_SUFFIXES = (".md", ".yaml", ".yml")
 # Keys of Hugo and Jekyll files that mean nothing to publish: accepted, and handed to templates as they are.
@@ -72,6 +72,9 @@ class FrontMatter(Frozen):
     media: tuple[MediaEntry, ...] = ()
     publish_at: datetime | None = None
     reply_to: str | None = None
+    quote: str | None = None  # a post id of this repository, or a status URL: this post quotes it
+    quote_policy: QuotePolicy | None = None  # who may quote this post: public | followers | nobody
+    pinned: bool | None = None  # true pins it on the profile; false unpins it
     draft: bool = False
     poll: PollEntry | None = None
     split: bool = False  # post an over-long text as a numbered thread instead of refusing it
@@ -101,6 +104,15 @@ class FrontMatter(Frozen):
         if value is not None and not POST_ID.fullmatch(value):
             raise ValueError("use letters, digits and . _ / - only, e.g. 2026/hello-world")
         return value
+
+    @field_validator("quote")
+    @classmethod
+    def _post_id_or_status_url(cls, value: str | None) -> str | None:
+        from publisher.untrusted import is_web_link
+
+        if value is None or POST_ID.fullmatch(value) or is_web_link(value):
+            return value
+        raise ValueError("a post id (e.g. 2026/hello-world) or a status URL (https://host/@name/123)")
 
     @field_validator("publish_at", mode="before")
     @classmethod

@@ -10,7 +10,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from publisher.models import DesiredStatus, MediaSpec
+from publisher.clock import parse_iso8601
+from publisher.models import DesiredStatus, MediaSpec, PollSpec
 from publisher.output.common import (
     AnyLimits,
     character_count,
@@ -21,6 +22,7 @@ from publisher.output.common import (
 )
 from publisher.plan import Change
 from publisher.state import MediaRecord, StatusRecord
+from publisher.verify import stored_quote_id, stored_quote_policy
 
 MEDIA_KINDS = {"image": "image", "gifv": "image", "video": "video", "audio": "audio"}
 
@@ -32,6 +34,61 @@ class CardMedia:
     name: str
     src: str | None = None  # relative to index.html; None when the file is not at hand
     position: str = "50% 50%"  # CSS object-position from the focal point
+
+
+@dataclass(frozen=True)
+class CardPoll:
+    """A poll as a card shows it: empty options to tick, one (radio) or several (checkbox), and its end."""
+
+    options: tuple[str, ...]
+    expires_in: int | None = None  # seconds from publishing; None when the server's answer did not say
+    multiple: bool = False
+    hide_totals: bool = False
+
+    @property
+    def mark(self) -> str:
+        return "checkbox" if self.multiple else "radio"
+
+    @property
+    def choice(self) -> str:
+        return "choose any" if self.multiple else "choose one"
+
+    @property
+    def ends(self) -> str:
+        return f"ends in {duration_text(self.expires_in)}" if self.expires_in is not None else ""
+
+
+POLL_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+
+
+def duration_text(seconds: int) -> str:
+    """'1 day', '2 days 6 hours', '5 minutes': the two largest units that are not zero."""
+    parts = []
+    for unit, size in POLL_UNITS:
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count} {unit}{'' if count == 1 else 's'}")
+    return " ".join(parts[:2]) or "0 seconds"
+
+
+def spec_poll(spec: PollSpec | None) -> CardPoll | None:
+    if spec is None:
+        return None
+    return CardPoll(spec.options, spec.expires_in, spec.multiple, spec.hide_totals)
+
+
+def server_poll(poll: Mapping[str, Any] | None, created_at: str | None) -> CardPoll | None:
+    """A poll as Mastodon's Status JSON has it (options with titles, expires_at), or as a scheduled status's
+    params keep what was sent (options, expires_in, multiple, hide_totals)."""
+    if not poll:
+        return None
+    options = tuple(
+        option["title"] if isinstance(option, dict) else str(option) for option in poll.get("options") or ()
+    )
+    expires_in = poll.get("expires_in")
+    if expires_in is None and poll.get("expires_at") and created_at:
+        expires_in = round((parse_iso8601(poll["expires_at"]) - parse_iso8601(created_at)).total_seconds())
+    return CardPoll(options, expires_in, bool(poll.get("multiple")), bool(poll.get("hide_totals")))
 
 
 @dataclass(frozen=True)
@@ -53,7 +110,13 @@ class Card:
     url: str | None = None
     when: str | None = None
     reply_to: str | None = None
-    poll: tuple[str, ...] = ()
+    poll: CardPoll | None = None
+    quote: str | None = None  # what it quotes: a post id or a status URL (or the server's status id)
+    quote_text: str | None = None  # the quoted status's text, when it is known
+    quote_state: str = ""  # the server's word on the quote (pending: the quoted server has not approved)
+    quote_policy: str | None = None  # who may quote it: public, followers or nobody
+    pinned: bool = False
+    title: str | None = None  # the post's title: on the card for the reviewer, never sent by itself
 
 
 class MediaFolder:
@@ -105,9 +168,10 @@ def plan_card(
         "max_characters": max_characters(post or record, limits),
     }
     if post is not None:
-        return Card(**common, **_desired_fields(post, root, limits, instance, folder))
+        fields = _desired_fields(post, root, limits, instance, folder)
+        return Card(**common, **fields, **wanted_quote_pin(post))
     assert record is not None  # without a desired post: a recorded one deleted, orphaned or gone
-    return Card(**common, **_recorded_fields(record, limits, instance))
+    return Card(**common, **_recorded_fields(record, limits, instance), **recorded_quote_pin(record))
 
 
 def card_note(change: Change) -> str:
@@ -122,6 +186,7 @@ def _desired_fields(
     return {
         **_identity(post.account, instance),
         "text": post.text,
+        "title": post.title,
         "characters": character_count(post, limits),
         "spoiler_text": post.spoiler_text,
         "visibility": post.visibility,
@@ -131,7 +196,7 @@ def _desired_fields(
         "source": post.source,
         "when": iso(post.publish_at),
         "reply_to": post.reply_to,
-        "poll": post.poll.options if post.poll else (),
+        "poll": spec_poll(post.poll),
     }
 
 
@@ -162,3 +227,30 @@ def _spec_media(spec: MediaSpec, root: Path, folder: MediaFolder) -> CardMedia:
 
 def _recorded_media(media: MediaRecord) -> CardMedia:
     return CardMedia("file", media.alt or "", media.path, None, focus_position(media.focus))
+
+
+# -- quote, quote policy and pin -------------------------------------------------------------------------
+
+
+def wanted_quote_pin(post: DesiredStatus) -> dict[str, Any]:
+    """The quote, quote policy and pin a post asks for."""
+    return {"quote": post.quote, "quote_policy": post.quote_policy, "pinned": bool(post.pinned)}
+
+
+def recorded_quote_pin(record: StatusRecord) -> dict[str, Any]:
+    """The quote, quote policy and pin publish last set on a published status."""
+    return {"quote": record.quote, "quote_policy": record.quote_policy, "pinned": bool(record.pinned)}
+
+
+def server_quote_pin(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The quote, quote policy and pin a server's Status (or a ScheduledStatus's params) says it has."""
+    quote = body.get("quote") if isinstance(body.get("quote"), dict) else {}
+    quoted = quote.get("quoted_status") if isinstance(quote.get("quoted_status"), dict) else {}
+    quoted_id = stored_quote_id(dict(body))
+    return {
+        "quote": f"status {quoted_id}" if quoted_id else (f"a status ({quote['state']})" if quote else None),
+        "quote_text": quoted.get("text") or None,
+        "quote_state": str(quote.get("state") or ""),
+        "quote_policy": stored_quote_policy(dict(body)),
+        "pinned": body.get("pinned") is True,
+    }

@@ -8,7 +8,15 @@ from urllib.parse import unquote, urlsplit
 
 from publisher.config import Limits
 from publisher.length import status_length
-from publisher.preview_cards import MEDIA_KINDS, Card, CardMedia, MediaFolder, focus_position
+from publisher.preview_cards import (
+    MEDIA_KINDS,
+    Card,
+    CardMedia,
+    MediaFolder,
+    focus_position,
+    server_poll,
+    server_quote_pin,
+)
 from publisher.state import StatusRecord
 
 
@@ -41,17 +49,15 @@ class _CardBuilder:
     folder: MediaFolder
 
     def status(self, status: dict) -> Card:
-        poll = [option["title"] for option in (status.get("poll") or {}).get("options", [])]
-        fields = {
-            "when": status.get("created_at"),
-            "poll": tuple(poll),
-        }  # no url: the server stops after the run
+        poll = server_poll(status.get("poll"), status.get("created_at"))
+        fields = {"when": status.get("created_at"), "poll": poll}  # no url: the server stops after the run
+        fields.update(server_quote_pin(status))
         return self._card(status["id"], "published", status, status.get("media_attachments", []), fields)
 
     def scheduled(self, item: dict) -> Card:
         params = item.get("params", {})
-        poll = tuple((params.get("poll") or {}).get("options", []))
-        fields = {"when": item.get("scheduled_at"), "poll": poll}
+        fields = {"when": item.get("scheduled_at"), "poll": server_poll(params.get("poll"), None)}
+        fields.update(server_quote_pin(params))
         return self._card(item["id"], "scheduled", params, item.get("media_attachments", []), fields)
 
     def _card(self, server_id: str, action: str, body: dict, media: list, fields: dict) -> Card:

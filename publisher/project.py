@@ -17,6 +17,7 @@ from publisher.instance import AccountLimits, EffectiveLimits, InstanceCache, ef
 from publisher.length import compile_url_pattern_in_background
 from publisher.models import DesiredStatus
 from publisher.posts import Post, parse_post, post_files, read_bytes
+from publisher.quotes import quote_target_problems
 from publisher.render_cache import RenderCache
 from publisher.split import thread_replies
 from publisher.state import StateStore
@@ -77,7 +78,7 @@ def _load_posts(
     builder = DesiredBuilder(config, digest=cache.digests.digest)
     posts, recalled = _parse_all(config, posts_dir, problems, cache, builder)
     live = [post for post in posts if not post.front.draft]
-    problems += duplicate_ids(live) + reply_problems(live)
+    problems += duplicate_ids(live) + reply_problems(live) + quote_target_problems(live)
     drafted = [recalled[post.source] if post.source in recalled else builder.draft(post) for post in live]
     limits, desired = _build_all(config, builder, drafted, problems, refresh_limits, cache, warnings)
     cache.save()

@@ -10,6 +10,7 @@ from publisher.models import DesiredStatus, MediaSpec
 from publisher.state import MediaRecord, PendingCreate, StatusRecord
 from publisher.untrusted import is_server_id
 from publisher.uploads import media_record
+from publisher.verify import stored_quote_id
 
 # The content hash of an adopted copy that differs from its post file: the next plan edits it.
 DIFFERS_FROM_FILE = "sha256:adopted-copy-differs-from-the-file"
@@ -35,12 +36,22 @@ def status_record(
         visibility=_visibility(result) or desired.visibility,
         reply_to=desired.reply_to,
         in_reply_to_id=None if scheduled else result.raw.get("in_reply_to_id"),
+        quote=desired.quote,
+        quoted_status_id=_quoted_id(result),
+        quote_policy=desired.quote_policy,  # as sent; what the server kept otherwise is a warning
         media=tuple(media),
         published_at=None if scheduled else result.created_at,
         scheduled_id=result.id if scheduled else None,
         scheduled_at=result.scheduled_at if scheduled else None,
         recorded_at=recorded_at,
     )
+
+
+def _quoted_id(result: Status | ScheduledStatus) -> str | None:
+    """The status it quotes, as the server holds it (none while another server has not approved a quote)."""
+    raw = result.raw.get("params", result.raw) if isinstance(result, ScheduledStatus) else result.raw
+    found = stored_quote_id(raw) if isinstance(raw, dict) else None
+    return found if is_server_id(found) else None
 
 
 def _visibility(result: Status | ScheduledStatus) -> str | None:

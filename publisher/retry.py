@@ -1,8 +1,11 @@
 """When and how long to retry a failed request, timed by the injected clock.
 
 Only failures whose outcome may differ on a second try are retried: network errors, 429 and
-500/502/503/504. A 429 waits until the announced reset; everything else backs off exponentially
-with jitter. All waiting goes through `Clock.sleep`, so tests never sleep for real.
+500/502/503/504; never a name that does not resolve, a TLS failure or an address that is no URL. A 429
+waits until the announced reset; a connection that could not be made is tried again for a few seconds
+only (a CI run should not wait a minute for a server that is down); everything else backs off
+exponentially with jitter. Each retry is logged as a warning, so it shows on stderr. All waiting goes
+through `Clock.sleep`, so tests never sleep for real.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import TypeVar
 import tenacity
 
 from publisher.clock import Clock, iso_utc
-from publisher.errors import NetworkError, RateLimited, ServerError
+from publisher.errors import ApiError, NetworkError, NotConnected, RateLimited, ServerError
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,8 @@ RESET_MARGIN_SECONDS = 0.25
 
 
 def is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, NotConnected):
+        return not exc.lasting
     if isinstance(exc, NetworkError | RateLimited):
         return True
     return isinstance(exc, ServerError) and exc.status in RETRYABLE_SERVER_STATUSES
@@ -45,6 +50,8 @@ class RetryPolicy:
     max_delay: float = 60.0
     jitter: float = 0.5  # fraction of the delay, applied in both directions
     random: random_module.Random | None = None
+    connect_seconds: float = 1.5  # how long a connection that could not be made is tried again, in all
+    connect_delay: float = 0.5  # the first wait after it; doubled each time
 
     def call(
         self,
@@ -69,6 +76,20 @@ class RetryPolicy:
         spread = delay * self.jitter * rng.uniform(-1.0, 1.0)
         return max(0.0, min(self.max_delay, delay + spread))
 
+    def connect_backoff(self, attempt: int) -> float:
+        """Delay after connection attempt number `attempt` failed (nothing was sent): short, no jitter."""
+        return self.connect_delay * 2 ** (attempt - 1)
+
+    def connect_attempts(self) -> int:
+        """The most tries a connection that cannot be made gets: as many as connect_seconds has waits for."""
+        attempts, waited = 1, 0.0
+        while (
+            attempts < self.max_attempts and waited + self.connect_backoff(attempts) <= self.connect_seconds
+        ):
+            waited += self.connect_backoff(attempts)
+            attempts += 1
+        return attempts
+
 
 def call_with_retry(
     fn: Callable[[], T],
@@ -86,9 +107,23 @@ def call_with_retry(
     return policy.call(fn, clock=clock, label=label, retry_if=retry_if, until=until)
 
 
-def is_rate_limited(exc: BaseException) -> bool:
-    """Retry only what surely was not processed: for writes whose outcome must be checked otherwise."""
-    return isinstance(exc, RateLimited)
+def surely_unprocessed(exc: BaseException) -> bool:
+    """Retry only what surely was not processed (a 429, a connection never made): for writes whose outcome
+    must be checked otherwise."""
+    return isinstance(exc, RateLimited) or (isinstance(exc, NotConnected) and not exc.lasting)
+
+
+def retry_line(label: str, seconds: float, exc: BaseException, attempt: int, attempts: int) -> str:
+    """'retrying POST /api/v1/statuses in 4 s: HTTP 503: … (attempt 2 of 6)': what a retry says on stderr."""
+    what = f"{label or 'request'} in {round(seconds, 1):g} s: {_failure_words(exc)}"
+    return f"retrying {what} (attempt {attempt} of {attempts})"
+
+
+def _failure_words(exc: BaseException) -> str:
+    """The failure without the method and path the line already names."""
+    if not isinstance(exc, ApiError):
+        return str(exc)
+    return f"HTTP {exc.status}: {exc.server_message}" if exc.status else exc.server_message
 
 
 class _PolicyRun:
@@ -126,17 +161,23 @@ class _PolicyRun:
     def remaining(self) -> float:
         return max(0.0, self.policy.max_total_seconds - self.elapsed())
 
+    def connect_remaining(self) -> float:
+        return max(0.0, self.policy.connect_seconds - self.elapsed())
+
     def wait_seconds(self, state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, RateLimited) and exc.reset_at is not None:
             until_reset = (exc.reset_at - self.clock.now()).total_seconds()
             return max(0.0, until_reset) + RESET_MARGIN_SECONDS
+        if isinstance(exc, NotConnected):
+            return min(self.policy.connect_backoff(state.attempt_number), self.connect_remaining())
         return min(self.policy.backoff(state.attempt_number, self.rng), self.remaining())
 
     def should_stop(self, state: tenacity.RetryCallState) -> bool:
-        if state.attempt_number >= self.policy.max_attempts:
+        exc = state.outcome.exception() if state.outcome else None
+        if state.attempt_number >= self.policy.max_attempts or self.remaining() <= 0:
             return True
-        if self.remaining() <= 0:
+        if isinstance(exc, NotConnected) and self.connect_remaining() <= 0:
             return True
         if self.until is not None and self.clock.now() + timedelta(seconds=state.upcoming_sleep) > self.until:
             return True
@@ -144,14 +185,11 @@ class _PolicyRun:
 
     def log_retry(self, state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
-        log.info(
-            "%s failed (%s); attempt %d of %d, retrying in %.1f s",
-            self.label or "request",
-            exc,
-            state.attempt_number + 1,
-            self.policy.max_attempts,
-            state.upcoming_sleep,
+        attempts = (
+            self.policy.connect_attempts() if isinstance(exc, NotConnected) else self.policy.max_attempts
         )
+        attempt = state.attempt_number + 1
+        log.warning("%s", retry_line(self.label, state.upcoming_sleep, exc, attempt, attempts))
 
     def explain_rate_limit(self, exc: RateLimited) -> RateLimited:
         """The final 429, with the moment after which a new run can succeed."""

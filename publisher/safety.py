@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from publisher.config import Config
+from publisher.config import Config, Limits
 from publisher.errors import InvalidInput, Problem
-from publisher.plan import ChangeKind, Plan, schedule_problems
+from publisher.plan import ChangeKind, Plan
+from publisher.plan_checks import plan_problems
 from publisher.state import State
 
 
@@ -24,8 +26,12 @@ class SyncOptions:
     recreate_missing: bool = False  # post again what was deleted on the server
 
 
-def check_safety(plan: Plan, state: State, config: Config, options: SyncOptions) -> None:
-    problems = schedule_problems(plan, state)
+def check_safety(
+    plan: Plan, state: State, config: Config, options: SyncOptions, limits: Mapping[str, Limits] | None = None
+) -> None:
+    """`limits`: each account's effective limits (default: the config's for every account)."""
+    limits = limits if limits is not None else dict.fromkeys(config.accounts, config.limits)
+    problems = plan_problems(plan, state, limits)
     if not options.allow_replace:
         problems += [
             Problem(

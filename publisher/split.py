@@ -57,6 +57,8 @@ def _part(desired: DesiredStatus, index: int, text: str) -> DesiredStatus:
             "reply_to": part_id(desired.post_id, index - 1),
             "media": (),
             "poll": None,
+            "quote": None,  # the quote and the pin are the first part's; the quote policy is every part's
+            "pinned": None,
         }
     )
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
+from publisher.adjust import AdjustSteps
 from publisher.adopt import Adopter, Adoption, looks_first
 from publisher.clock import Clock, iso_utc
 from publisher.edits import EditSteps, iso_or_unknown
@@ -39,6 +40,9 @@ SPENDS = {
     "edited": ("statuses", "requests"),
     "deleted": ("deletes", "requests"),
     "rescheduled": ("requests",),
+    "pinned": ("requests",),
+    "unpinned": ("requests",),
+    "policy": ("requests",),
 }
 
 
@@ -47,7 +51,7 @@ class OutOfTime(Exception):
 
 
 @dataclass
-class SyncRun(EditSteps):
+class SyncRun(EditSteps, AdjustSteps):
     """Applies the writes of one plan in order; `state` is always what the state file holds."""
 
     state: State
@@ -103,11 +107,14 @@ class SyncRun(EditSteps):
             self.adopter.prepare(writes, self.state)
             for change in writes:
                 self._adopt_if_on_server(change)
-        for move in plan.of(ChangeKind.MOVE):
+        for move in plan.of(ChangeKind.MOVE, ChangeKind.ADJUST):
+            if move.previous_id is None:
+                continue
             self._change_state(
                 lambda state, c=move: state.moved(c.previous_id, c.post_id, c.desired.source), save=False
             )
-            self._emit(SyncEvent("moved", move.post_id, detail=f"from {move.previous_id}; nothing sent"))
+            sent = "nothing sent" if move.kind == ChangeKind.MOVE else "then adjusted"
+            self._emit(SyncEvent("moved", move.post_id, detail=f"from {move.previous_id}; {sent}"))
         self._save_if_unsaved()
 
     def _adopt_if_on_server(self, change: Change) -> None:
@@ -184,6 +191,10 @@ class SyncRun(EditSteps):
             self._recreate(desired, record)
         elif kind == ChangeKind.DELETE:
             self._delete(change.post_id, record)
+        if kind == ChangeKind.ADJUST:
+            self._adjust(desired, gone=self._gone_on_server)
+        elif desired is not None:
+            self._adjust(desired)  # the pin and quote policy of a status just created or edited
 
     def _change_state(self, change: Callable[[State], State], *, save: bool = True) -> None:
         """One change at a time (upload threads record media too); saved at once unless `save=False`."""
@@ -227,6 +238,7 @@ class SyncRun(EditSteps):
             [item.media_id for item in media],
             in_reply_to_id=self._parent_status_id(desired),
             scheduled_at=desired.publish_at if schedule else None,
+            quoted_status_id=self._quoted_status_id(desired),
         )
         wanted = Wanted(intent.text, intent.spoiler_text, len(media), intent.started_at)
         result = client.create_status(

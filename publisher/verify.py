@@ -2,7 +2,9 @@
 
 Pure: it reads the JSON body that was sent and the server's answer (a Status or a ScheduledStatus), and never
 raises on an answer of an odd shape. A key the answer lacks is not compared (the server did not say what it
-stored); null is compared as "nothing"; a value of the wrong type is a mismatch."""
+stored); null is compared as "nothing"; a value of the wrong type is a mismatch. The quote and the quote
+policy are the exception: a server without quote posts (before Mastodon 4.5) leaves their keys out, and that
+is just what must not pass unnoticed, so a missing key there is "nothing"."""
 
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ def stored_differences(sent: dict, answer: dict) -> list[Mismatch]:
     stored = params if isinstance(params, dict) else answer  # a ScheduledStatus keeps them in `params`
     found = [*_spoiler(sent, stored), *_visibility(sent, stored), *_sensitive(sent, stored)]
     found += [*_language(sent, stored), *_poll(sent, stored)]
+    found += [*_quote(sent, stored), *_quote_policy(sent, stored), *_pinned(sent, stored)]
     if "media_attachments" in answer:
         media = [item for item in _list(answer["media_attachments"]) if isinstance(item, dict)]
         found += [*_media_count(sent, media), *_media_order(sent, media), *_media_attributes(sent, media)]
@@ -106,6 +109,65 @@ def _shown_poll(shape: tuple[tuple[str, ...], bool] | None) -> str:
     options, multiple = shape
     shown = ", ".join(_shown(option) for option in options) or "no options"
     return _short(shown + (" (multiple choice)" if multiple else ""))
+
+
+# -- quote, quote policy and pin -----------------------------------------------------------------------
+
+
+def _quote(sent: dict, stored: dict) -> list[Mismatch]:
+    """A quote of another server's status waits for that server's approval: until then no id to compare."""
+    asked = sent.get("quoted_status_id")
+    quote = stored.get("quote")
+    if asked is None or (isinstance(quote, dict) and quote.get("state") == "pending"):
+        return []
+    kept = stored_quote_id(stored)
+    return [] if kept == _as_text(asked) else [Mismatch("quote", f"status {_shown(asked)}", _status(kept))]
+
+
+def _status(status_id: str | None) -> str:
+    return NOTHING if status_id is None else f"status {_shown(status_id)}"
+
+
+def _quote_policy(sent: dict, stored: dict) -> list[Mismatch]:
+    asked = sent.get("quote_approval_policy")
+    if asked is None:
+        return []
+    return _unless_equal("quote policy", asked, stored_quote_policy(stored))
+
+
+def _pinned(sent: dict, stored: dict) -> list[Mismatch]:
+    """Mastodon says `pinned` of its own account's statuses only: absent, it is not compared."""
+    if sent.get("pinned") is None or "pinned" not in stored:
+        return []
+    asked, kept = _flag(sent["pinned"]), _flag(stored["pinned"])
+    return [] if asked == kept else [Mismatch("pinned", _shown(asked), _shown(kept))]
+
+
+def stored_quote_id(stored: dict) -> str | None:
+    """The id of the status an answer quotes: a Status's `quote` (its quoted_status, or a shallow quote's
+    quoted_status_id), or what a ScheduledStatus's params keep; None when it quotes nothing (it says)."""
+    quote = stored.get("quote")
+    if isinstance(quote, dict):
+        quoted = quote.get("quoted_status")
+        found = quoted.get("id") if isinstance(quoted, dict) else quote.get("quoted_status_id")
+    else:
+        found = stored.get("quoted_status_id")
+    return None if found is None or isinstance(found, dict | list) else _as_text(found)
+
+
+def stored_quote_policy(stored: dict) -> str | None:
+    """public, followers or nobody: from a Status's quote_approval (who may quote it and be accepted at once;
+    nobody when no one), or as a ScheduledStatus's params keep it; None when the answer does not say."""
+    approval = stored.get("quote_approval")
+    if not isinstance(approval, dict):
+        policy = stored.get("quote_approval_policy")
+        return policy if isinstance(policy, str) else None
+    automatic = [_as_text(item) for item in _list(approval.get("automatic"))]
+    manual = [_as_text(item) for item in _list(approval.get("manual"))]
+    for policy in ("public", "followers"):
+        if policy in automatic:
+            return policy
+    return "nobody" if not automatic and not manual else ", ".join(automatic + manual)
 
 
 # -- media ---------------------------------------------------------------------------------------------

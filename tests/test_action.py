@@ -181,7 +181,7 @@ def test_check_reports_to_the_summary(runner):
     result = runner.run(action_step("run"))
     assert result.outputs == {"exit-code": "0"}, result.log
     assert result.summary.startswith("### publish check\n\n````text\n")
-    assert "\nok: 1 posts valid (0 drafts skipped)\n````\n" in result.summary
+    assert "\nok: 1 file valid (1 status), 0 drafts skipped\n````\n" in result.summary
 
 
 def test_sync_without_its_token_is_invalid_input(runner):

@@ -55,7 +55,7 @@ def test_check_validates_without_network(runner, tmp_path):
     config = copy_example_repo(tmp_path)
     result = runner.invoke(app, ["check", "--config", str(config)])
     assert result.exit_code == 0
-    assert result.stdout == "ok: 5 posts valid (1 drafts skipped)\n"
+    assert result.stdout == "ok: 5 files valid (5 statuses), 1 draft skipped\n"
 
 
 def test_plan_in_the_repository_itself_works(runner, monkeypatch):

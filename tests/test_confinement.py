@@ -164,7 +164,7 @@ def test_a_posts_folder_symlinked_inside_the_repository_is_used(tmp_path):
     (tmp_path / "linked").symlink_to(tmp_path / "content")
     result = CliRunner().invoke(app, ["check", "--config", str(config)])
     assert result.exit_code == 0, result.output
-    assert "ok: 1 posts valid" in result.stdout
+    assert "ok: 1 file valid (1 status)" in result.stdout
 
 
 @pytest.mark.parametrize(

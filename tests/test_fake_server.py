@@ -613,7 +613,7 @@ def test_instance_describes_the_configured_limits(make_server):
         "max_media_attachments": 6,
         "characters_reserved_per_url": 25,
     }
-    assert v2["version"] == "4.5.0" and v2["api_versions"] == {"mastodon": 6}
+    assert v2["version"] == "4.5.0" and v2["api_versions"] == {"mastodon": 7}  # 7: quote posts
     assert "image/webp" in v2["configuration"]["media_attachments"]["supported_mime_types"]
     v1 = api("GET", "/api/v1/instance").json()
     assert v1["configuration"] == v2["configuration"] and v1["uri"] == v2["domain"]

@@ -236,3 +236,17 @@ def test_a_value_typo_says_what_the_field_takes(tmp_path, front, message, hint):
         load_project(config)
     [problem] = raised.value.problems
     assert (problem.line, problem.message, problem.hint) == (2, message, hint)
+
+
+def test_the_title_is_shown_in_every_plan_output_and_changes_nothing_sent(tmp_path):
+    plain = make_repo(tmp_path / "plain", {"p.md": "Boats."})
+    titled = make_repo(tmp_path / "titled", {"p.md": "---\ntitle: Harbour <b>\n---\nBoats."})
+    [without], [with_title] = load_project(plain).posts, load_project(titled).posts
+    assert (with_title.title, with_title.text) == ("Harbour <b>", without.text)
+    assert with_title.content_hash == without.content_hash
+    runner = CliRunner()
+    for flags, shown in [([], "    title: Harbour <b>"), (["--markdown"], "**Title:** Harbour &lt;b&gt;")]:
+        result = runner.invoke(app, ["plan", "--config", str(titled), "--offline", *flags])
+        assert shown in result.stdout, result.stdout
+    result = runner.invoke(app, ["plan", "--config", str(titled), "--offline", "--json"])
+    assert json.loads(result.stdout)["changes"][0]["status"]["title"] == "Harbour <b>"

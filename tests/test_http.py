@@ -209,16 +209,17 @@ def test_read_timeout_without_retry_is_a_network_error(make_http, server):
     assert str(error).startswith("GET /api/v1/accounts/verify_credentials:")
 
 
-def test_connection_refused_gives_up_after_max_attempts(make_http, clock):
+def test_connection_refused_is_retried_for_the_connect_budget_only(make_http, clock):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    http = make_http(f"http://127.0.0.1:{port}", retry=RetryPolicy(max_attempts=3, jitter=0))
+    http = make_http(f"http://127.0.0.1:{port}", retry=RetryPolicy(max_attempts=6, jitter=0))
 
     error = raised(NetworkError, lambda: http.request("GET", "/api/v1/statuses/1", params={"q": "x"}))
 
-    assert clock.sleeps == [1.0, 2.0]
-    assert str(error) == "GET /api/v1/statuses/1: connection refused"
+    assert clock.sleeps == [0.5, 1.0]  # connect_seconds=1.5, not the policy's minutes
+    url, host = f"http://127.0.0.1:{port}/api/v1/statuses/1", f"127.0.0.1:{port}"
+    assert str(error).startswith(f"GET {url}: could not connect to {host}: connection refused (hint:")
 
 
 # -- rate limits -------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def test_init_in_an_empty_folder_makes_a_repository_that_check_accepts(runner, t
     assert all(f"wrote    {name}" in result.stdout for name in SCAFFOLD)
     checked = runner.invoke(app, ["check", "--config", str(root / "publish.toml")])
     assert checked.exit_code == 0, checked.output
-    assert checked.stdout == "ok: 0 posts valid (1 drafts skipped)\n"
+    assert checked.stdout == "ok: 0 files valid (0 statuses), 1 draft skipped\n"
 
 
 def test_the_example_post_renders_once_it_is_no_longer_a_draft(runner, tmp_path):
@@ -207,7 +207,7 @@ def test_new_on_the_command_line_passes_check(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stdout == f"{tmp_path / 'posts/2026/hello-world.md'}\n"
     checked = runner.invoke(app, ["check", "--config", config])
-    assert checked.stdout == "ok: 1 posts valid (1 drafts skipped)\n"
+    assert checked.stdout == "ok: 1 file valid (1 status), 1 draft skipped\n"
 
 
 def test_new_refuses_to_overwrite_a_post(runner, tmp_path):

@@ -215,7 +215,7 @@ def test_status_lists_what_the_state_knows(published, server):
     text = CliRunner().invoke(app, ["status", "--config", str(published)])
     assert text.exit_code == 0
     assert "caturday-keyboard" in text.stdout and f"{server.url}/@" in text.stdout
-    assert "scheduled 2027-12-01T09:00:00Z" in text.stdout
+    assert "  scheduled  2027-12-01 09:00:00Z  " in text.stdout
     document = json.loads(CliRunner().invoke(app, ["state", "--config", str(published), "--json"]).stdout)
     assert {row["post"] for row in document["posts"]} == set(read_state(published)["posts"])
     assert all(row["content_hash"].startswith("sha256:") for row in document["posts"])

@@ -123,7 +123,6 @@ def test_login_tells_when_publish_toml_points_elsewhere(runner, fake_server, tmp
 @pytest.mark.parametrize(
     ("given", "expected"),
     [
-        ("mastodon.social", "https://mastodon.social"),
         ("https://mastodon.social/", "https://mastodon.social"),
         ("http://127.0.0.1:3000", "http://127.0.0.1:3000"),
         ("http://localhost:3000/", "http://localhost:3000"),
@@ -137,6 +136,20 @@ def test_checked_instance(given, expected):
 def test_checked_instance_refuses_plain_http_and_non_urls(given):
     with pytest.raises(InvalidInput):
         checked_instance(given)
+
+
+@pytest.mark.parametrize(
+    ("given", "hint"),
+    [
+        ("mastodon.social", "write https://mastodon.social)"),
+        ("127.0.0.1:8080", "write https://127.0.0.1:8080, or http://127.0.0.1:8080 if the server"),
+        ("localhost", "or http://localhost if"),
+    ],
+)
+def test_checked_instance_refuses_an_address_without_scheme_saying_what_to_write(given, hint):
+    with pytest.raises(InvalidInput, match="no scheme") as raised:
+        checked_instance(given)
+    assert hint in str(raised.value)
 
 
 def test_login_refuses_plain_http_to_a_remote_host(runner, tmp_path):

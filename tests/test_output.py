@@ -70,7 +70,8 @@ def test_text_groups_every_action_in_a_fixed_order_and_collapses_unchanged(tmp_p
         assert f"\n{symbol} " in text and f" {post_id}  (posts/{post_id}.md)" in text
     assert "= 1 unchanged post\n" in text and "Nothing changed here." not in text
     assert text.splitlines()[-1] == (
-        "Plan: 2 to create, 1 to edit, 1 to replace, 0 to delete, 1 to schedule, 0 to reschedule, "
+        "Plan: 2 to create, 1 to edit, 0 to adjust, 1 to replace, 0 to delete, 1 to schedule, "
+        "0 to reschedule, "
         "1 deferred, 0 to move, 0 to record, 0 gone on the server, 1 orphaned, 1 unchanged."
     )
 
@@ -262,7 +263,8 @@ def test_a_plan_of_500_long_posts_fits_a_pull_request_comment():
         "<!-- publish-plan -->\n### publish plan\n\n**500 to create, 0 to edit, 0 to delete**"
     )
     summary = (
-        "`Plan: 500 to create, 0 to edit, 0 to replace, 0 to delete, 0 to schedule, 0 to reschedule, "
+        "`Plan: 500 to create, 0 to edit, 0 to adjust, 0 to replace, 0 to delete, 0 to schedule, "
+        "0 to reschedule, "
         "0 deferred, 0 to move, 0 to record, 0 gone on the server, 0 orphaned"
     )
     assert f"\n{summary}, 0 unchanged.`\n" in short

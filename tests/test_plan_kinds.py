@@ -51,6 +51,7 @@ def example_changes() -> dict[ChangeKind, Change]:
     changes = [
         Change(K.CREATE, ids[K.CREATE], post(ids[K.CREATE])),
         Change(K.UPDATE, ids[K.UPDATE], post(ids[K.UPDATE]), record(ids[K.UPDATE]), "content changed"),
+        Change(K.ADJUST, ids[K.ADJUST], post(ids[K.ADJUST], pinned=True), record(ids[K.ADJUST]), "pin it"),
         Change(
             K.REPLACE,
             ids[K.REPLACE],
@@ -160,6 +161,7 @@ def test_every_kind_has_a_symbol_and_a_label_in_the_summary_line(kind):
         (ChangeKind.MOVE, "1 to move:"),
         (ChangeKind.RECORD, "1 to record:"),
         (ChangeKind.GONE, "1 gone on the server:"),
+        (ChangeKind.ADJUST, "1 to adjust:"),
     ],
 )
 def test_new_kinds_have_their_own_heading(rendered, kind, heading):

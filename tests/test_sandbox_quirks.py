@@ -166,6 +166,7 @@ def test_quirks_are_named_by_their_fields():
         "ignore_media_attributes",
         "order_media_by_id",
         "replace_unknown_language",
+        "ignore_quotes",
     )
     chosen = Quirks.named(["order_media_by_id", "keep_last_media_id"])
     assert chosen == Quirks(keep_last_media_id=True, order_media_by_id=True)

@@ -7,7 +7,7 @@ never mix with a plan or a JSON document on stdout.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from publisher.errors import Problem
@@ -15,6 +15,13 @@ from publisher.errors import Problem
 
 def in_github_actions(environ: Mapping[str, str]) -> bool:
     return environ.get("GITHUB_ACTIONS") == "true"
+
+
+def workflow_commands(
+    kind: str, problems: Iterable[Problem], root: Path, environ: Mapping[str, str]
+) -> list[str]:
+    """Each problem as a workflow command in a GitHub Actions job; nothing elsewhere."""
+    return [annotation(kind, problem, root) for problem in problems] if in_github_actions(environ) else []
 
 
 def annotation(kind: str, problem: Problem, root: Path) -> str:

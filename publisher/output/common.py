@@ -16,6 +16,7 @@ from publisher.state import MediaRecord, StatusRecord
 SYMBOLS = {
     ChangeKind.CREATE: "+",
     ChangeKind.UPDATE: "~",
+    ChangeKind.ADJUST: "⚑",
     ChangeKind.REPLACE: "⇄",
     ChangeKind.SCHEDULE: "⏲",
     ChangeKind.RESCHEDULE: "↻",
@@ -30,6 +31,7 @@ SYMBOLS = {
 SUMMARY = (
     ("create", "to create"),
     ("update", "to edit"),
+    ("adjust", "to adjust"),  # pin, unpin, quote policy
     ("replace", "to replace"),
     ("delete", "to delete"),
     ("schedule", "to schedule"),
@@ -72,6 +74,16 @@ def character_count(post: DesiredStatus, limits: AnyLimits) -> int:
 def recorded_count(record: StatusRecord, limits: AnyLimits) -> int:
     url_length = limits_for(limits, record.account).characters_reserved_per_url
     return status_length(record.text, record.spoiler_text, url_length=url_length)
+
+
+def interaction_facts(post: DesiredStatus) -> list[tuple[str, str]]:
+    """The quote, who may quote it and the pin, where the post sets them."""
+    facts = [("Quote", post.quote)] if post.quote else []
+    if post.quote_policy:
+        facts.append(("Quote policy", post.quote_policy))
+    if post.pinned is not None:
+        facts.append(("Pinned", "yes" if post.pinned else "no (unpin)"))
+    return facts
 
 
 def summary_line(plan: Plan) -> str:

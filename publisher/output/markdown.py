@@ -18,6 +18,7 @@ from publisher.output.common import (
     edit_diffs,
     grouped,
     headline,
+    interaction_facts,
     iso,
     max_characters,
     one_line_note,
@@ -206,7 +207,8 @@ def _facts(post: DesiredStatus, limits: Limits) -> list[str]:
         facts.append(f"**Publish at:** {iso(post.publish_at)}")
     if post.reply_to:
         facts.append(f"**Reply to:** {code(post.reply_to)}")
-    return facts
+    facts += [f"**{label}:** {code(value)}" for label, value in interaction_facts(post)]
+    return ([f"**Title:** {inline(post.title)}"] if post.title else []) + facts
 
 
 def media_table(post: DesiredStatus) -> list[str]:

@@ -13,6 +13,7 @@ from publisher.output.common import (
     character_count,
     edit_diffs,
     grouped,
+    interaction_facts,
     iso,
     max_characters,
     plural,
@@ -31,6 +32,7 @@ INDENT = "    "
 # Kinds the terminal has no colour of its own for borrow a related kind's.
 BORROWED_STYLES = {
     ChangeKind.RESCHEDULE: "schedule",
+    ChangeKind.ADJUST: "update",
     ChangeKind.MOVE: "dim",
     ChangeKind.RECORD: "create",
     ChangeKind.GONE: "orphan",
@@ -83,7 +85,8 @@ def change_lines(change: Change, limits: Limits) -> list[Line]:
 
 def status_lines(post: DesiredStatus, limits: Limits) -> list[str]:
     count = character_count(post, limits)
-    lines = [
+    lines = [f"{INDENT}title: {post.title}"] if post.title else []
+    lines += [
         f"{INDENT}visibility: {post.visibility}   language: {post.language or '-'}   "
         f"sensitive: {'yes' if post.sensitive else 'no'}   characters: {count}/{max_characters(post, limits)}"
     ]
@@ -91,6 +94,7 @@ def status_lines(post: DesiredStatus, limits: Limits) -> list[str]:
         lines.append(f"{INDENT}publish at: {iso(post.publish_at)}")
     if post.reply_to:
         lines.append(f"{INDENT}reply to: {post.reply_to}")
+    lines += [f"{INDENT}{label.lower()}: {value}" for label, value in interaction_facts(post)]
     if post.spoiler_text:
         lines.append(f"{INDENT}content warning: {post.spoiler_text}")
     for media in post.media:

@@ -38,6 +38,8 @@ class StatusInput:
     scheduled_at: str | None = None
     poll: PollInput | None = None
     media_attributes: tuple[MediaAttribute, ...] = ()
+    quoted_status_id: str | None = None
+    quote_approval_policy: str | None = None
 
 
 def status_input(request: RecordedRequest) -> StatusInput:
@@ -82,6 +84,8 @@ def _from_json(body: dict) -> StatusInput:
         scheduled_at=_text(body.get("scheduled_at")),
         poll=_json_poll(body.get("poll")),
         media_attributes=_json_attributes(body.get("media_attributes")),
+        quoted_status_id=_text(body.get("quoted_status_id")),
+        quote_approval_policy=_text(body.get("quote_approval_policy")),
     )
 
 
@@ -130,6 +134,8 @@ def _from_form(request: RecordedRequest) -> StatusInput:
         scheduled_at=_text(first("scheduled_at")),
         poll=_form_poll(request),
         media_attributes=_form_attributes(request.form_pairs),
+        quoted_status_id=_text(first("quoted_status_id")),
+        quote_approval_policy=_text(first("quote_approval_policy")),
     )
 
 

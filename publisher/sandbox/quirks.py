@@ -17,6 +17,7 @@ class Quirks:
     ignore_media_attributes: bool = False  # an edit's alt text and focus changes are dropped
     order_media_by_id: bool = False  # attachments in id order, not as sent (Mastodon before 3.5)
     replace_unknown_language: bool = False  # only KNOWN_LANGUAGES are kept; others become "en"
+    ignore_quotes: bool = False  # Mastodon before 4.5: no quote posts (API version 6); the fields are dropped
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -34,6 +35,11 @@ class Quirks:
     def active(self) -> tuple[str, ...]:
         return tuple(name for name in self.names() if getattr(self, name))
 
+    @property
+    def api_version(self) -> int:
+        """What /api/v2/instance announces as api_versions.mastodon: 7 is Mastodon 4.5, with quote posts."""
+        return 6 if self.ignore_quotes else 7
+
     def received_media_ids(self, media_ids: tuple[str, ...]) -> tuple[str, ...]:
         """The ids the server reads from a create or edit."""
         return media_ids[-1:] if self.keep_last_media_id else media_ids
@@ -44,4 +50,6 @@ class Quirks:
         language = state.language
         if self.replace_unknown_language and language not in KNOWN_LANGUAGES:
             language = FALLBACK_LANGUAGE
+        if self.ignore_quotes:
+            state = replace(state, quoted_status_id=None, quote_state=None, quote_policy=None)
         return replace(state, media_ids=media_ids, language=language)

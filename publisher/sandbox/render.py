@@ -44,6 +44,9 @@ class StatusState:
     media_ids: tuple[str, ...]
     poll: PollInput | None
     edited_at: datetime | None = None
+    quoted_status_id: str | None = None
+    quote_state: str | None = None  # accepted, pending (another server's status) or deleted
+    quote_policy: str | None = "public"  # None: a server without quote posts (before Mastodon 4.5)
 
     def content_key(self) -> tuple:
         """What an edit compares to decide whether anything changed."""
@@ -82,7 +85,10 @@ def credential_account_json(site: Site, statuses_count: int) -> dict:
     return {**account_json(site, statuses_count), "source": source}
 
 
-def status_json(site: Site, state: StatusState, media: list[dict], poll: dict | None) -> dict:
+def status_json(
+    site: Site, state: StatusState, media: list[dict], poll: dict | None, extra: dict | None = None
+) -> dict:
+    """`extra`: the keys that depend on other statuses and the account (pinned, quote)."""
     return {
         "id": state.id,
         "created_at": format_time(state.created_at),
@@ -109,6 +115,7 @@ def status_json(site: Site, state: StatusState, media: list[dict], poll: dict | 
         "emojis": [],
         "card": None,
         "poll": poll,
+        **(extra or {}),
     }
 
 
@@ -146,6 +153,7 @@ def scheduled_params(state: StatusState, idempotency_key: str | None) -> dict:
         "language": state.language,
         "scheduled_at": None,
         "in_reply_to_id": state.in_reply_to_id,
+        **_scheduled_quote(state),
         "application_id": 1,
         "idempotency": idempotency_key,
         "with_rate_limit": False,
@@ -158,6 +166,12 @@ def scheduled_params(state: StatusState, idempotency_key: str | None) -> dict:
         if poll
         else None,
     }
+
+
+def _scheduled_quote(state: StatusState) -> dict:
+    if state.quote_policy is None:
+        return {}
+    return {"quoted_status_id": state.quoted_status_id, "quote_approval_policy": state.quote_policy}
 
 
 def scheduled_json(scheduled_id: str, when: datetime, params: dict, media: list[dict]) -> dict:
@@ -197,7 +211,7 @@ def _configuration(site: Site) -> dict:
     }
 
 
-def instance_v2_json(site: Site) -> dict:
+def instance_v2_json(site: Site, api_version: int = 7) -> dict:
     return {
         "domain": site.domain,
         "title": "Publish sandbox",
@@ -208,7 +222,7 @@ def instance_v2_json(site: Site) -> dict:
         "thumbnail": {"url": None},
         "languages": ["en"],
         "configuration": _configuration(site),
-        "api_versions": {"mastodon": 6},
+        "api_versions": {"mastodon": api_version},
         "registrations": {"enabled": False, "approval_required": False, "message": None},
         "contact": {"email": "", "account": account_json(site)},
         "rules": [],

@@ -94,6 +94,7 @@ class Api:
             route("GET", rf"/api/v1/scheduled_statuses/{ident}", self.scheduled_get),
             route("PUT", rf"/api/v1/scheduled_statuses/{ident}", self.scheduled_put),
             route("DELETE", rf"/api/v1/scheduled_statuses/{ident}", self.scheduled_delete),
+            *(route(*spec) for spec in self._statuses.interactions.routes()),  # pins, quotes, search
         ]
 
     # -- dispatch --------------------------------------------------------------------------------
@@ -136,7 +137,7 @@ class Api:
     # -- instance, apps and OAuth ----------------------------------------------------------------
 
     def instance_v2(self, request: RecordedRequest) -> Response:
-        return json_response(200, instance_v2_json(self._statuses.site))
+        return json_response(200, instance_v2_json(self._statuses.site, self._statuses.quirks.api_version))
 
     def instance_v1(self, request: RecordedRequest) -> Response:
         return json_response(200, instance_v1_json(self._statuses.site))

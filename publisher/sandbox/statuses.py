@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from . import validation
 from .inputs import StatusInput
+from .interactions import Interactions
 from .media import MediaLibrary, public_view
 from .paging import PageQuery, newest_first
 from .quirks import Quirks
@@ -45,6 +46,7 @@ class StatusBook:
         self.published_from_scheduled: dict[str, str] = {}
         self.site = site
         self.scheduler = Scheduler(lock, next_id, media)
+        self.interactions = Interactions(self, lock, next_id)
         self._states: dict[str, StatusState] = {}
         self._idempotency: dict[str, Remembered] = {}
         self._lock = lock
@@ -74,12 +76,13 @@ class StatusBook:
         """Mastodon's order: reply target, media, visibility, schedule, poll, then text."""
         if data.in_reply_to_id is not None and data.in_reply_to_id not in self.records:
             raise not_found()
+        visibility = validation.visibility(data.visibility)
+        quoted, quote_state, visibility = self.interactions.quote_for(data.quoted_status_id, visibility)
         media = self._media.check_attachable(
             self.quirks.received_media_ids(data.media_ids),
             self.site.max_media_attachments,
             data.poll is not None,
         )
-        visibility = validation.visibility(data.visibility)
         when = validation.schedule_time(data.scheduled_at, now)
         validation.poll(data.poll)
         validation.text(data, self.site, bool(media))
@@ -94,6 +97,9 @@ class StatusBook:
             in_reply_to_id=data.in_reply_to_id,
             media_ids=tuple(m["id"] for m in media),
             poll=data.poll,
+            quoted_status_id=quoted,
+            quote_state=quote_state,
+            quote_policy=self.interactions.policy_for(data.quote_approval_policy, visibility),
         )
         return self.quirks.stored(state), when
 
@@ -105,10 +111,17 @@ class StatusBook:
         return self._render(state)
 
     def _render(self, state: StatusState) -> dict:
+        """The status as JSON, kept as its newest revision."""
+        self.history[state.id].append(revision_json(self.keep(state)))
+        return self.records[state.id]
+
+    def keep(self, state: StatusState) -> dict:
+        """Store and render a status; a pin, a new quote policy or a quote's state adds no revision."""
         media = [public_view(self._media.records[m]) for m in state.media_ids]
         poll = poll_json(state.id, state.poll, state.created_at) if state.poll else None
-        self.records[state.id] = status_json(self.site, state, media, poll)
-        self.history[state.id].append(revision_json(self.records[state.id]))
+        self._states[state.id] = state
+        extra = self.interactions.extra_json(state)
+        self.records[state.id] = status_json(self.site, state, media, poll, extra)
         return self.records[state.id]
 
     def _replay(self, key: str | None, now: datetime) -> dict | None:
@@ -151,7 +164,7 @@ class StatusBook:
             new = self.quirks.stored(_edited(old, data, tuple(m["id"] for m in media)))
             attributes_changed = self._apply_media_attributes(data, media)
             if new.content_key() == old.content_key() and not attributes_changed:
-                return self.records[status_id]
+                return self.keep(new)  # a new quote policy alone adds no revision
             return self._commit_edit(new)
 
     def _apply_media_attributes(self, data: StatusInput, media: list[dict]) -> bool:
@@ -183,6 +196,7 @@ class StatusBook:
                     self._media.records[media_id]["_status_id"] = None
             del self._states[status_id]
             del self.history[status_id]
+            self.interactions.forget(status_id)
             return self.records.pop(status_id)
 
     # -- reading ---------------------------------------------------------------------------------
@@ -192,6 +206,17 @@ class StatusBook:
         if state is None:
             raise not_found()
         return state
+
+    def state_of(self, status_id: str) -> StatusState:
+        with self._lock:
+            return self._state(status_id)
+
+    def states(self) -> list[StatusState]:
+        with self._lock:
+            return list(self._states.values())
+
+    def now(self) -> datetime:
+        return self._clock.now()
 
     def get(self, status_id: str) -> dict:
         with self._lock:
@@ -224,7 +249,11 @@ class StatusBook:
 
 
 def _edited(old: StatusState, data: StatusInput, media_ids: tuple[str, ...]) -> StatusState:
-    """The full new state: whatever the edit omits is cleared, except the language, which stays."""
+    """The full new state: whatever the edit omits is cleared, except the language and the quote policy (the
+    quote itself cannot be edited)."""
+    policy = old.quote_policy
+    if data.quote_approval_policy is not None and policy is not None:
+        policy = Interactions.policy_for(data.quote_approval_policy, old.visibility, policy)
     return replace(
         old,
         text=data.text,
@@ -233,4 +262,5 @@ def _edited(old: StatusState, data: StatusInput, media_ids: tuple[str, ...]) -> 
         language=validation.language(data.language, old.language or validation.DEFAULT_LANGUAGE),
         media_ids=media_ids,
         poll=data.poll,
+        quote_policy=policy,
     )
