@@ -117,7 +117,8 @@ def _server_settings(post: DesiredStatus, found: Status | ScheduledStatus, diffe
     return {
         "quote": None if quote_differs else post.quote,
         "quote_policy": stored_quote_policy(raw),
-        "pinned": True if raw.get("pinned") is True else None,
+        # A pin of a post whose file does not ask for one is taken as made by hand, and left alone.
+        "pinned": True if raw.get("pinned") is True and post.pinned else None,
     }
 
 

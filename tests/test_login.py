@@ -52,7 +52,9 @@ def test_login_registers_with_minimal_scopes_and_prints_the_token_once(runner, f
     assert registration.form["scopes"] == [SCOPES]
     assert registration.form["redirect_uris"] == [OUT_OF_BAND]
     (app_record,) = fake_server.apps.values()
-    assert app_record["scopes"] == ["write:statuses", "write:media", "read:statuses", "profile"]
+    assert app_record["scopes"] == [
+        "write:statuses", "write:media", "write:accounts", "read:statuses", "read:search", "profile"
+    ]  # fmt: skip
     (verify,) = requests_to(fake_server, "GET", "/api/v1/accounts/verify_credentials")
     assert verify.bearer_token() == FAKE_TOKEN
     assert result.stdout.count(FAKE_TOKEN) == 1

@@ -228,6 +228,21 @@ def test_a_lost_state_file_adopts_the_quote_the_policy_and_the_pin(repo, clock, 
     assert {key: again["quoting"].get(key) for key in kept} == expected
 
 
+def test_a_lost_state_file_leaves_a_pin_made_by_hand_alone(tmp_path, clock, server):
+    config = make_repo(tmp_path, {"note.md": "Pinned by hand later."}, instance=server.url)
+    run_sync(config, clock)
+    [status_id] = server.statuses
+    assert api(server, "POST", f"/api/v1/statuses/{status_id}/pin").ok
+    (tmp_path / "publish.state.json").unlink()
+
+    run_sync(config, clock)
+    run_sync(config, clock)
+
+    assert server.statuses[status_id]["pinned"] is True
+    assert [path for path in writes(server) if "pin" in path] == [f"POST /api/v1/statuses/{status_id}/pin"]
+    assert read_state(config)["posts"]["note"].get("pinned") is None
+
+
 def test_the_plan_preview_shows_the_quote_the_policy_and_the_pin(repo, clock, server):
     page = write_preview(app.make_plan(repo, clock=clock), repo.parent / "preview").read_text()
     assert "📌 pinned on the profile" in page and "quotes: followers" in page
