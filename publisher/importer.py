@@ -7,6 +7,7 @@ plan shows only real differences."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,10 +20,15 @@ from publisher.clock import Clock, moment_or_none
 from publisher.copies import AccountCopies
 from publisher.errors import InvalidInput, Problem
 from publisher.mastodon import MastodonClient
+from publisher.models import PART_SEPARATOR
 from publisher.plan import order_posts
 from publisher.project import Project, load_project
 from publisher.records import attachment_focus
 from publisher.state import State
+from publisher.untrusted import escape_controls, is_web_link
+from publisher.verify import stored_quote_id, stored_quote_policy
+
+log = logging.getLogger(__name__)
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 IMPORT_PAGES = 250  # 10,000 statuses
@@ -159,20 +165,34 @@ def _write_files(run: _Run, folder: Path, download: Download) -> tuple[list[str]
 
 def _kept_if_matched(run: _Run, written: dict[str, Path], skipped: list[str]) -> list[str]:
     """Written files as the plan will read them; one that does not reproduce its status (a custom default
-    template, say) would be posted again by the next sync, so it is removed and reported instead."""
+    template, say) would be posted again by the next sync, so it is removed and reported instead, and so is
+    one that replies to or quotes a removed file (its front-matter would name a post that is not there)."""
     run.match(select_account(load_project(run.config_path), run.account).posts)
     root = run.project.config.root.resolve()
-    kept = []
-    for post_id, path in written.items():
-        if post_id in run.state.posts:
+    kept, removed = [], set()
+    for post_id, path in written.items():  # oldest first: a post before the replies and quotes of it
+        record = run.state.posts.get(post_id)
+        gone = [target for target in (record.reply_to, record.quote) if target in removed] if record else []
+        if record is not None and not gone:
             kept.append(path.relative_to(root).as_posix())
             continue
+        why = "rendered through the templates, it does not reproduce its status"
+        if record is not None:
+            why = f"it points at {gone[0]}, whose file was removed"
+            _forget(run, post_id)
+        removed.add(post_id)
         for stray in [path, *path.parent.glob(f"media/{path.stem}-*")]:
             stray.unlink(missing_ok=True)
-        skipped.append(
-            f"{path.name}: rendered through the templates, it does not reproduce its status; removed"
-        )
+        skipped.append(f"{path.name}: {why}; removed")
     return kept
+
+
+def _forget(run: _Run, post_id: str) -> None:
+    """The record of a written file that is removed again: its status is one without a file once more."""
+    record = run.state.posts[post_id]
+    run.adopter.copies[record.account].claimed.discard(record.status_id or "")
+    run.state = run.state.without(post_id)
+    run.matched = [item for item in run.matched if item.post_id != post_id]
 
 
 def _imported_status(run: _Run, account: str, raw: dict, by_status: dict, download: Download):
@@ -210,7 +230,34 @@ def _imported_status(run: _Run, account: str, raw: dict, by_status: dict, downlo
         poll_multiple=bool((poll or {}).get("multiple")),
         poll_expires_in=_poll_seconds(poll, raw) if poll else None,
         account=None if account == next(iter(run.project.config.accounts)) else account,
+        quote=_quoted(raw, by_status),
+        # Not written while the account's default policy is unknown (publish reads it nowhere yet).
+        quote_policy=stored_quote_policy(raw),
+        pinned=raw.get("pinned") is True,
     )
+
+
+def _quoted(raw: dict, by_status: dict) -> str | None:
+    """What `quote:` names: the post id of a quoted status the repository holds (a later part of a thread has
+    none), else the quoted status's link. None when it quotes nothing, or the server does not say what (a
+    quote pending another server's approval, revoked or deleted has no quoted_status): without `quote` in
+    its file, sync leaves the status as it is."""
+    quote = raw.get("quote")
+    if not isinstance(quote, dict):
+        return None
+    post_id = by_status.get(stored_quote_id(raw) or "")
+    if post_id is not None and PART_SEPARATOR not in post_id:
+        return post_id
+    quoted = quote.get("quoted_status") if isinstance(quote.get("quoted_status"), dict) else {}
+    link = next((link for link in (quoted.get("url"), quoted.get("uri")) if is_web_link(link)), None)
+    if link is None:
+        shown = escape_controls(str(raw.get("url") or raw["id"]))
+        log.warning(
+            "%s quotes a status the server does not name (%s): its file leaves `quote` out",
+            shown,
+            escape_controls(str(quote.get("state")))[:40],
+        )
+    return link
 
 
 def _poll_seconds(poll: dict, raw: dict) -> int | None:

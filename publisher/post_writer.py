@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from publisher.config import Defaults
 from publisher.frontmatter import CONTROL_CHARACTER, FENCE, FrontMatterError, parse_markdown_file
 from publisher.markdown_text import markdown_to_text
+from publisher.models import QUOTE_POLICIES
 from publisher.posts import POST_SUFFIXES, THREAD_BREAK, FrontMatter
 
 MAX_SLUG = 50
@@ -68,6 +69,10 @@ class ImportedStatus:
     poll_multiple: bool = False
     poll_expires_in: int | None = None  # None: publish's default, a day
     account: str | None = None  # written as `account:` when it is not the first account of publish.toml
+    quote: str | None = None  # what it quotes: a post id of the repository, or the quoted status's URL
+    quote_policy: str | None = None  # who may quote it, as the server says
+    default_quote_policy: str | None = None  # what the account's default gives a new status; None: unknown
+    pinned: bool = False
 
 
 def post_file_name(status: ImportedStatus) -> str:
@@ -151,6 +156,7 @@ def front_matter(status: ImportedStatus, media_paths: list[str], defaults: Defau
         front["language"] = status.language
     if status.reply_to is not None:
         front["reply_to"] = status.reply_to
+    front |= _interactions(status)
     if status.media:
         front["media"] = [
             _media_entry(media, path) for media, path in zip(status.media, media_paths, strict=True)
@@ -158,6 +164,33 @@ def front_matter(status: ImportedStatus, media_paths: list[str], defaults: Defau
     if status.poll_options:
         front["poll"] = _poll_entry(status)
     return front
+
+
+def _interactions(status: ImportedStatus) -> dict:
+    """`quote` and `pinned` when the status has them; `quote_policy` when it is not the account's default."""
+    front: dict = {}
+    if status.quote is not None:
+        if status.media or status.poll_options:
+            raise UnrepresentableStatus(
+                "it quotes a status and has media or a poll, which a post cannot have"
+            )
+        front["quote"] = status.quote
+    if (policy := _quote_policy(status)) is not None:
+        front["quote_policy"] = policy
+    if status.pinned:
+        front["pinned"] = True
+    return front
+
+
+def _quote_policy(status: ImportedStatus) -> str | None:
+    """The status's quote policy when the account's default would give a new status another one (a private or
+    direct status always gets `nobody`). None when that default is unknown: without the key, sync leaves the
+    policy as it is."""
+    if status.default_quote_policy is None or status.quote_policy not in QUOTE_POLICIES:
+        return None
+    private = status.visibility in ("private", "direct")
+    default = "nobody" if private else status.default_quote_policy
+    return None if status.quote_policy == default else status.quote_policy
 
 
 def _media_entry(media: ImportedMedia, path: str) -> dict:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from publisher.frontmatter import parse_markdown_file
 from publisher.markdown_text import markdown_to_text
 from publisher.models import DesiredStatus
 from publisher.post_writer import (
@@ -133,6 +134,40 @@ def test_a_status_without_language_is_refused_when_the_defaults_set_one(tmp_path
     assert not list(tmp_path.iterdir())
 
 
+def test_a_pin_and_a_quote_are_written(tmp_path: Path) -> None:
+    status = _status("1", "Well said.", quote="2026/launch", pinned=True, quote_policy="public")
+    path = write_post_file(tmp_path, status, DEFAULTS)
+    assert path.read_text(encoding="utf-8") == "---\nquote: 2026/launch\npinned: true\n---\nWell said.\n"
+
+
+POLICIES = [
+    pytest.param("followers", None, "public", None, id="account-default-unknown"),
+    pytest.param("public", "public", "public", None, id="the-account-default"),
+    pytest.param("followers", "public", "public", "followers", id="other-than-the-default"),
+    pytest.param("nobody", "public", "private", None, id="private-always-nobody"),
+    pytest.param("public, following", "followers", "public", None, id="no-policy-a-file-can-say"),
+]
+
+
+@pytest.mark.parametrize(("policy", "default", "visibility", "written"), POLICIES)
+def test_a_quote_policy_is_written_only_when_the_account_default_gives_another(
+    tmp_path: Path, policy: str, default: str | None, visibility: str, written: str | None
+) -> None:
+    status = _status(
+        "1", "Quotable?", quote_policy=policy, default_quote_policy=default, visibility=visibility
+    )
+    path = write_post_file(tmp_path, status, {**DEFAULTS, "visibility": visibility})
+    front = parse_markdown_file(path.read_text(encoding="utf-8")).data
+    assert front.get("quote_policy") == written
+
+
+def test_a_quote_with_media_is_refused(tmp_path: Path) -> None:
+    status = _status("1", "Look", quote="https://example.social/@a/1", media=(_media("a.png", "alt"),))
+    with pytest.raises(UnrepresentableStatus, match="quotes a status and has media or a poll"):
+        write_post_file(tmp_path, status, DEFAULTS)
+    assert not list(tmp_path.iterdir())
+
+
 def test_written_posts_load_as_their_statuses(tmp_path: Path) -> None:
     statuses = _statuses()
     config_path = make_repo(tmp_path, {})
@@ -152,6 +187,8 @@ def _assert_same(desired: DesiredStatus, status: ImportedStatus) -> None:
     assert desired.sensitive == status.sensitive
     assert desired.language == status.language
     assert desired.reply_to == status.reply_to
+    assert desired.quote == status.quote
+    assert desired.pinned is (True if status.pinned else None)
     assert [(media.alt, media.focus) for media in desired.media] == [
         (media.alt, media.focus) for media in status.media
     ]
@@ -192,6 +229,7 @@ def _statuses() -> list[ImportedStatus]:
         ),
         _status("104", "Nur ein Foto", language="no", sensitive=True, media=(_media("x.png", "A fjord"),)),
         _status("105", "\ufeff+++ a byte order mark, and no front-matter at all"),
+        _status("106", "Pinned, quoting a link", quote="https://example.social/@amy/42", pinned=True),
     ]
 
 
