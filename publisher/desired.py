@@ -14,6 +14,7 @@ from publisher.markdown_text import markdown_to_text
 from publisher.media import MediaFileError, MediaPaths, file_digest, sniff_mime_type
 from publisher.models import DesiredStatus, MediaSpec, PollSpec
 from publisher.posts import MediaEntry, Post
+from publisher.quotes import quote_problems
 from publisher.rules import counted_length, length_problem, limit_problems, post_problem
 from publisher.split import SplitImpossible, split_status, thread_of
 
@@ -93,6 +94,7 @@ class DesiredBuilder:
         """The status (or, with `split: true`, the thread) a post becomes, or every problem it has."""
         post, desired = draft.post, draft.status
         problems = [*draft.problems, *limit_problems(post, draft.media, limits, self.config.root)]
+        problems += quote_problems(post, desired.visibility, limits)
         if draft.more_texts:
             return problems or self._thread(draft, limits)
         count = draft.counted_lengths(limits)[0]

@@ -15,38 +15,21 @@ from publisher.errors import Problem
 from publisher.plan import Change, ChangeKind, Plan, schedule_problems
 from publisher.state import State
 
-_PRIVATE_POLICY = "a private or direct post can be quoted by its author only (Mastodon sets nobody)"
 PIN_HINT = "unpin another post (`pinned: false`); if the server allows more, set [limits] max_pinned_statuses"
 
 
 def plan_problems(plan: Plan, state: State, limits: Mapping[str, Limits]) -> list[Problem]:
     """Every reason to refuse the plan as a whole; `limits`: each account's effective limits."""
-    return [*schedule_problems(plan, state), *pin_problems(plan, limits), *policy_problems(plan)]
-
-
-def policy_problems(plan: Plan) -> list[Problem]:
-    """A quote policy letting others quote a private or direct post (from `[defaults]`; one the post file sets
-    is refused with its line): Mastodon would set `nobody`, and the plan would never match the server."""
-    return [
-        Problem(change.desired.source, None, "quote_policy", _PRIVATE_POLICY, "remove quote_policy")
-        for change in plan.changes
-        if change.desired is not None
-        and change.desired.visibility in ("private", "direct")
-        and change.desired.quote_policy in ("public", "followers")
-    ]
+    return [*schedule_problems(plan, state), *pin_problems(plan, limits)]
 
 
 def pin_problems(plan: Plan, limits: Mapping[str, Limits]) -> list[Problem]:
     """The pins past each account's cap, counting the statuses that stay pinned first, then the new pins in
-    the order the plan makes them; and a pin of a direct post (its visibility from `[defaults]`)."""
+    the order the plan makes them (a pinned direct post never gets here: quotes.quote_problems refuses it)."""
     problems = []
     pinned: dict[str, list[str]] = {}
     kept = [change for change in plan.changes if _pinned_after(change) and _pinned_before(change)]
     for change in kept + [c for c in plan.changes if _pinned_after(c) and not _pinned_before(c)]:
-        if change.desired is not None and change.desired.visibility == "direct":
-            message = "Mastodon cannot pin a direct post"
-            problems.append(Problem(change.desired.source, None, "pinned", message, "remove `pinned`"))
-            continue
         ids = pinned.setdefault(change.account, [])
         ids.append(change.post_id)
         cap = limits.get(change.account, Limits()).max_pinned_statuses

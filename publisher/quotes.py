@@ -12,6 +12,7 @@ from publisher.config import Limits
 from publisher.errors import Problem
 from publisher.models import is_status_url
 from publisher.posts import Post
+from publisher.rules import post_problem
 
 QUOTES_API_VERSION = 7  # api_versions.mastodon of Mastodon 4.5, the first with quote posts
 QUOTABLE_BY_OTHERS = ("public", "followers")
@@ -21,15 +22,16 @@ UNSUPPORTED_HINT = (
 )
 
 
-def quote_problems(post: Post, limits: Limits) -> list[Problem]:
-    """What the post's server and Mastodon's own rules refuse of its quote, quote policy and pin."""
+def quote_problems(post: Post, visibility: str, limits: Limits) -> list[Problem]:
+    """What the post's server and Mastodon's own rules refuse of its quote, quote policy and pin;
+    `visibility`: the post's own, or `[defaults]`'s."""
     front = post.front
     faults = [*_unsupported(post, limits), *_quote_with_attachments(post)]
-    if front.quote_policy in QUOTABLE_BY_OTHERS and front.visibility in ("private", "direct"):
-        message = f"a {front.visibility} post can be quoted by its author only (Mastodon sets nobody)"
+    if front.quote_policy in QUOTABLE_BY_OTHERS and visibility in ("private", "direct"):
+        message = f"a {visibility} post can be quoted by its author only (Mastodon sets nobody)"
         hint = "remove quote_policy, or make the post public or unlisted"
         faults.append(post_problem(post, "quote_policy", message, hint))
-    if front.pinned and front.visibility == "direct":
+    if front.pinned and visibility == "direct":
         hint = "remove `pinned`, or give the post another visibility"
         faults.append(post_problem(post, "pinned", "Mastodon cannot pin a direct post", hint))
     return faults
@@ -54,10 +56,6 @@ def _quote_with_attachments(post: Post) -> list[Problem]:
     what = "media" if front.media else "a poll"
     hint = f"quote in a post of its own, or move {what} to another post"
     return [post_problem(post, "quote", f"Mastodon does not take {what} together with a quote", hint)]
-
-
-def post_problem(post: Post, field: str, message: str, hint: str = "") -> Problem:
-    return Problem(post.source, post.line_of(field), field, message, hint)
 
 
 def quote_target_problems(posts: list[Post]) -> list[Problem]:

@@ -18,7 +18,6 @@ from publisher.length import status_length
 from publisher.media import MediaFileError, file_digest, media_kind, resolve_media_path, sniff_mime_type
 from publisher.models import DesiredStatus, MediaSpec
 from publisher.posts import MediaEntry, PollEntry, Post
-from publisher.quotes import quote_problems
 
 THUMBNAIL_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 
@@ -50,14 +49,14 @@ def length_problem(post: Post, count: int, limits: Limits) -> Problem:
 def limit_problems(
     post: Post, media: tuple[MediaSpec | None, ...], limits: Limits, root: Path
 ) -> list[Problem]:
-    """Everything about a post that depends on the server: media files, attachments, alt text, poll, quote."""
+    """Everything about a post that depends on the server: media files, attachments, alt text, poll."""
     problems = []
     for index, (entry, spec) in enumerate(zip(post.front.media, media, strict=True)):
         if spec is not None:
             found = MediaFile(root / spec.path, entry.path, spec.mime_type, spec.size)
             problems += media_file_problems(post, f"media[{index}]", entry, found, limits, root)
     problems += attachment_problems(post, limits)
-    return [*problems, *poll_problems(post, post.front.poll, limits), *quote_problems(post, limits)]
+    return [*problems, *poll_problems(post, post.front.poll, limits)]
 
 
 def media_file_problems(

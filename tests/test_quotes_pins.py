@@ -13,11 +13,11 @@ from publisher.errors import InvalidInput
 from publisher.instance import announced_limits
 from publisher.models import DesiredStatus, MediaSpec
 from publisher.plan import ChangeKind, compute_plan
-from publisher.plan_checks import pin_problems, plan_problems
+from publisher.plan_checks import pin_problems
 from publisher.project import load_project
 from publisher.state import State
 from publisher.verify import stored_differences, stored_quote_id, stored_quote_policy
-from tests.helpers import PNG_1PX, make_repo
+from tests.helpers import CONFIG, PNG_1PX, make_repo
 from tests.plan_fixture import NOW, status_record
 
 # -- front-matter ----------------------------------------------------------------------------------------
@@ -251,17 +251,26 @@ def test_an_orphan_keeps_its_pin_a_deleted_post_does_not():
     assert pin_problems(plan_of(posts, [orphan], prune=True), one) == []
 
 
-def test_a_pinned_post_made_direct_by_the_defaults_is_refused():
-    desired = post(pinned=True, visibility="direct")
-    (problem,) = plan_problems(plan_of([desired]), State(), {"main": Limits()})
-    assert (problem.field, problem.message) == ("pinned", "Mastodon cannot pin a direct post")
+def by_default(visibility: str) -> str:
+    """A publish.toml whose [defaults] give every post `visibility`."""
+    return CONFIG.format(instance="https://mastodon.example", schedule="native").replace(
+        'visibility = "public"', f'visibility = "{visibility}"'
+    )
 
 
-def test_a_quote_policy_on_a_post_made_private_by_the_defaults_is_refused():
-    desired = post(quote_policy="followers", visibility="private")
-    (problem,) = plan_problems(plan_of([desired]), State(), {"main": Limits()})
-    assert (problem.path, problem.field) == ("posts/p.md", "quote_policy")
-    assert "can be quoted by its author only" in problem.message
+def test_a_pinned_post_made_direct_by_the_defaults_is_refused(tmp_path):
+    found = problems_of(tmp_path, {"p.md": "---\npinned: true\n---\nP."}, config=by_default("direct"))
+    [(path, line, field, message)] = found
+    assert (field, message) == ("pinned", "Mastodon cannot pin a direct post")
+    assert (path, line) == ("posts/p.md", 2)
+
+
+def test_a_quote_policy_on_a_post_made_private_by_the_defaults_is_refused(tmp_path):
+    post_file = "---\nquote_policy: followers\n---\nP."
+    [(path, line, field, message)] = problems_of(tmp_path, {"p.md": post_file}, config=by_default("private"))
+    assert (path, field) == ("posts/p.md", "quote_policy")
+    assert "can be quoted by its author only" in message
+    assert line == 2
 
 
 def test_quotes_on_a_server_before_mastodon_4_5_are_refused(tmp_path):
