@@ -57,9 +57,15 @@ class Problem:
 
 
 class PublishError(Exception):
-    """Base of every error the library raises on purpose."""
+    """Base of every error the library raises on purpose. `hint`: what to do about it, kept apart from the
+    `message` (a JSON document has both) and shown after it: "… (hint: …)"."""
 
     exit_code = EXIT_PUBLISH_FAILED
+
+    def __init__(self, message: str = "", *, hint: str = ""):
+        self.message = message
+        self.hint = hint
+        super().__init__(f"{message} (hint: {hint})" if hint else message)
 
 
 class InvalidInput(PublishError):
@@ -78,8 +84,8 @@ class MissingToken(PublishError):
     def __init__(self, variable: str, account: str):
         self.variable = variable
         super().__init__(
-            f"account {account!r}: environment variable {variable} is not set or empty "
-            f"(hint: export {variable}=<access token>, or store it as a CI secret)"
+            f"account {account!r}: environment variable {variable} is not set or empty",
+            hint=f"export {variable}=<access token>, or store it as a CI secret",
         )
 
 
@@ -93,8 +99,8 @@ class InvalidToken(PublishError):
         holder = f"account {account!r}: environment variable {variable}" if variable else "the access token"
         super().__init__(
             f"{holder} holds characters an access token cannot contain (a line break, space, control or "
-            "non-ASCII character); nothing was sent "
-            "(hint: copy the token again, without quotes or line breaks)"
+            "non-ASCII character); nothing was sent",
+            hint="copy the token again, without quotes or line breaks",
         )
 
 
@@ -115,25 +121,21 @@ class TimeUp(PublishError):
 class ApiError(PublishError):
     """The server (or the network in between) refused or failed a request."""
 
-    def __init__(self, message: str, *, status: int | None = None, method: str = "", path: str = ""):
+    def __init__(
+        self, message: str, *, status: int | None = None, method: str = "", path: str = "", hint: str = ""
+    ):
         self.status = status
         self.method = method
         self.path = path
         self.server_message = message
         where = f"{method} {path}: " if method else ""
         code = f"HTTP {status}: " if status else ""
-        super().__init__(f"{where}{code}{message}")
+        super().__init__(f"{where}{code}{message}", hint=hint)
 
 
 class AuthError(ApiError):
     """401 or 403: the token is wrong, revoked or lacks a scope. `hint`: which variable holds the token and
     what to do, kept apart from the server's words (`server_message`)."""
-
-    def __init__(self, message: str, *, hint: str = "", **kwargs):
-        self.hint = hint
-        super().__init__(message, **kwargs)
-        if hint:
-            self.args = (f"{self.args[0]} (hint: {hint})",)
 
 
 class NotFound(ApiError):
@@ -167,11 +169,10 @@ class NotConnected(NetworkError):
 
     def __init__(self, reason: str, *, url: str, hint: str, lasting: bool, method: str = "", path: str = ""):
         self.url = url
-        self.hint = hint
         self.lasting = lasting
-        super().__init__(reason, method=method, path=path)
-        where = f"{method} {url}" if method else url
-        self.args = (f"{where}: {reason} (hint: {hint})",)
+        super().__init__(reason, method=method, path=path, hint=hint)
+        self.message = f"{method} {url}: {reason}" if method else f"{url}: {reason}"  # the URL, not the path
+        self.args = (f"{self.message} (hint: {hint})",)
 
 
 class WaitTooLong(ApiError):

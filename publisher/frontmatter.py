@@ -146,9 +146,11 @@ def _refuse_control_values(value: object, positions: dict[str, int], key: str = 
 def refuse_control_characters(text: str, first_line: int = 1) -> None:
     """NUL, ESC and the like are invisible in an editor, garble terminals and are refused by servers."""
     if bad := CONTROL_CHARACTER.search(text):
-        line = text.count("\n", 0, bad.start()) + first_line
-        message = f"control character U+{ord(bad.group()):04X} is not allowed (hint: delete it)"
-        raise FrontMatterError(message, line)
+        raise control_character(ord(bad.group()), text.count("\n", 0, bad.start()) + first_line)
+
+
+def control_character(code_point: int, line: int) -> FrontMatterError:
+    return FrontMatterError(f"control character U+{code_point:04X} is not allowed", line, "delete it")
 
 
 def parse_yaml_file(text: str) -> ParsedFile:
@@ -172,8 +174,8 @@ def load_yaml_mapping(text: str, *, first_line: int) -> tuple[dict, dict[str, in
         line = mark.line + first_line if mark else None
         raise FrontMatterError(f"not valid YAML: {exc.problem or exc}", line) from None
     except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + first_line
-        raise FrontMatterError(_reader_problem(exc), line) from None
+        character = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        raise control_character(character, text.count("\n", 0, exc.position) + first_line) from None
     except (yaml.YAMLError, RecursionError) as exc:
         raise FrontMatterError(f"not valid YAML: {exc}", first_line) from None
     finally:
@@ -181,11 +183,6 @@ def load_yaml_mapping(text: str, *, first_line: int) -> tuple[dict, dict[str, in
     if not isinstance(data, dict):
         raise FrontMatterError("front-matter must be a mapping of `key: value` lines", first_line)
     return data, positions
-
-
-def _reader_problem(exc: Any) -> str:
-    character = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
-    return f"control character U+{character:04X} is not allowed (hint: delete it)"
 
 
 class NodeWalk:

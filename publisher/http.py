@@ -245,8 +245,9 @@ class HttpClient:
         raise WaitTooLong(
             f"the server asked to wait until {iso_utc(used_up.reset_at)} (in {far_off(wait)}) before more "
             f"{noun}; that is longer than Mastodon's longest rate-limit window ({longest}), so publish "
-            "does not wait (hint: run again after that time; `publish sync --max-duration SECONDS` waits "
-            "that long only if the run may last until then)",
+            "does not wait",
+            hint="run again after that time; `publish sync --max-duration SECONDS` waits that long only if "
+            "the run may last until then",
             method=method,
             path=path,
         )

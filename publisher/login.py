@@ -186,7 +186,7 @@ def exchange_code(http: HttpClient, app: AppCredentials, code: str, pkce: Pkce) 
     except (AuthError, Unprocessable) as exc:
         hint = "run `publish login` again and paste the code the page shows right after you authorize"
         raise LoginFailed(
-            f"the authorization code was not accepted: {exc.server_message} (hint: {hint})"
+            f"the authorization code was not accepted: {exc.server_message}", hint=hint
         ) from None
     body = json_object(response)
     scopes = body.get("scope")  # shown to the user

@@ -115,7 +115,8 @@ def init_repository(root: Path, *, force: bool = False) -> InitResult:
     if not force and len(existing) == len(scaffold):
         raise AlreadyInitialised(
             f"{root.resolve()} is already initialised, every file exists: {', '.join(existing)}; "
-            "nothing was written (hint: pass --force to overwrite them with the defaults)"
+            "nothing was written",
+            hint="pass --force to overwrite them with the defaults",
         )
     written = [item.destination for item in scaffold if _write(root, item, force)]
     skipped = tuple(name for name in existing if name not in written)
@@ -188,13 +189,13 @@ def new_post(
         with path.open("x", encoding="utf-8") as handle:
             handle.write(text)
     except FileExistsError:
-        raise PostExists(f"{path} already exists (hint: choose another title, or pass --slug)") from None
+        raise PostExists(f"{path} already exists", hint="choose another title, or pass --slug") from None
     return path
 
 
 def _checked_slug(slug: str | None, title: str) -> str:
     if not title:
-        raise InvalidPostName('the title is empty (hint: publish new "Hello world")')
+        raise InvalidPostName("the title is empty", hint='publish new "Hello world"')
     if slug is not None and not SLUG.fullmatch(slug):
         raise InvalidPostName(
             f"--slug {slug!r}: use lowercase letters, digits and hyphens, e.g. --slug my-post"
@@ -202,7 +203,7 @@ def _checked_slug(slug: str | None, title: str) -> str:
     slug = slug or slugify(title)
     if not slug:
         raise InvalidPostName(
-            f"no ASCII letters or digits to name a file after in {title!r} (hint: pass --slug)"
+            f"no ASCII letters or digits to name a file after in {title!r}", hint="pass --slug"
         )
     return slug
 

@@ -143,8 +143,8 @@ class StateStore:
             lock.acquire(timeout=timeout)
         except Timeout:
             raise LockTimeout(
-                f"another `publish sync` holds {shown}; waited {timeout:g} s "
-                "(hint: wait for it to finish; in CI use a `concurrency:` group)"
+                f"another `publish sync` holds {shown}; waited {timeout:g} s",
+                hint="wait for it to finish; in CI use a `concurrency:` group",
             ) from None
         except OSError as exc:
             hint = "check that the state file's folder exists and can be written"

@@ -46,8 +46,8 @@ def _unless_syncing(store: StateStore) -> Iterator[None]:
             yield
     except LockTimeout:
         raise LockTimeout(
-            f"a `publish sync` holds {store.shown}.lock: the state file is left as it is "
-            "(hint: run this again when the sync has finished)"
+            f"a `publish sync` holds {store.shown}.lock: the state file is left as it is",
+            hint="run this again when the sync has finished",
         ) from None
 
 

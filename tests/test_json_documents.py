@@ -11,7 +11,8 @@ import pytest
 import typer.main
 
 from publisher.cli import Collaborators, app, main
-from publisher.output.failure import split_hint
+from publisher.errors import AuthError, MissingToken, PublishError
+from publisher.output.failure import error_dict
 from tests.helpers import REPO, CliRunner
 from tests.sync_support import ENV, TOKEN, example_repo
 
@@ -160,14 +161,27 @@ def test_an_unexpected_error_is_a_bug_document_with_exit_1(repo, capsys, monkeyp
 
 
 @pytest.mark.parametrize(
-    "message, parts",
+    "error, parts",
     [
-        ("plain", ("plain", "")),
-        ("x is wrong (hint: do y)", ("x is wrong", "do y")),
-        ("x (hint: call f(1))", ("x", "call f(1)")),
-        ("x (see y) and z", ("x (see y) and z", "")),
-        ("x (hint: a\nb)", ("x", "a\nb")),
+        (PublishError("plain"), ("plain", None)),
+        (PublishError("x is wrong", hint="do y"), ("x is wrong", "do y")),
+        (PublishError("x", hint="call f(1)"), ("x", "call f(1)")),
+        (PublishError("x (see y) and z"), ("x (see y) and z", None)),
+        (PublishError("x", hint="a\nb"), ("x", "a\nb")),
+        (
+            MissingToken("MY_TOKEN", "main"),
+            (
+                "account 'main': environment variable MY_TOKEN is not set or empty",
+                "export MY_TOKEN=<access token>, or store it as a CI secret",
+            ),
+        ),
+        (
+            AuthError("nope", status=401, method="GET", path="/p", hint="log in"),
+            ("GET /p: HTTP 401: nope", "log in"),
+        ),
     ],
 )
-def test_a_trailing_hint_is_split_from_the_message(message, parts):
-    assert split_hint(message) == parts
+def test_the_hint_is_kept_apart_from_the_message(error, parts):
+    document = error_dict(error)
+    assert (document["message"], document["hint"]) == parts
+    assert str(error) == (f"{parts[0]} (hint: {parts[1]})" if parts[1] else parts[0])

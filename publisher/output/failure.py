@@ -5,13 +5,8 @@ a script reads why the command failed from stdout whatever the command was."""
 
 from __future__ import annotations
 
-import re
-
 from publisher.errors import EXIT_PUBLISH_FAILED, ApiError, InvalidInput, Problem, PublishError
 from publisher.output.document import JSON_VERSION, json_document
-
-# Library messages end with their hint, as people read them: "… (hint: export MASTODON_TOKEN=…)".
-TRAILING_HINT = re.compile(r"\s*\(hint: (?P<hint>.*)\)\s*$", re.DOTALL)
 
 
 def error_lines(exc: PublishError) -> list[str]:
@@ -33,14 +28,11 @@ def failure_json(exc: PublishError) -> str:
 
 
 def error_dict(exc: PublishError) -> dict:
-    if isinstance(exc, InvalidInput):
-        message, hint = error_lines(exc)[0], ""
-    else:
-        message, hint = split_hint(str(exc))
+    message = error_lines(exc)[0] if isinstance(exc, InvalidInput) else exc.message
     return {
         "type": type(exc).__name__,
         "message": message,
-        "hint": getattr(exc, "hint", "") or hint or None,
+        "hint": exc.hint or None,
         "http_status": http_status(exc),
         "exit_code": exc.exit_code,
     }
@@ -63,14 +55,6 @@ def problem_dict(problem: Problem) -> dict:
         "message": problem.message,
         "hint": problem.hint or None,
     }
-
-
-def split_hint(message: str) -> tuple[str, str]:
-    """("what went wrong", "what to do") from a message that ends with "(hint: …)"; else (message, "")."""
-    found = TRAILING_HINT.search(message)
-    if found is None:
-        return message, ""
-    return message[: found.start()], found["hint"]
 
 
 def crash_json(report: str) -> str:
