@@ -16,7 +16,13 @@ from publisher.interactions import quoted_post
 from publisher.mastodon import MastodonClient, ScheduledStatus, Status, status_params
 from publisher.models import DesiredStatus
 from publisher.plan import Change, ChangeKind, idempotency_key
-from publisher.records import DIFFERS_FROM_FILE, attached_media, media_attributes, status_record
+from publisher.records import (
+    DIFFERS_FROM_FILE,
+    attached_media,
+    media_attributes,
+    status_record,
+    stored_fields,
+)
 from publisher.state import PendingCreate, State, StatusRecord
 from publisher.uploads import media_record
 from publisher.verify import Mismatch, stored_differences, stored_quote_id, stored_quote_policy
@@ -36,7 +42,12 @@ class Adoption:
 
     @property
     def needs_edit(self) -> bool:
-        return any(difference.field not in NOT_EDITED for difference in self.differences)
+        return edit_mends(self.differences)
+
+
+def edit_mends(differences: Sequence[Mismatch]) -> bool:
+    """Whether an edit would bring the copy closer to its file: a difference other than NOT_EDITED."""
+    return any(difference.field not in NOT_EDITED for difference in differences)
 
 
 def looks_first(change: Change) -> bool:
@@ -92,7 +103,7 @@ class Adopter:
         as_in_file = [media_record(spec, item.media_id) for spec, item in zip(post.media, media, strict=True)]
         sent["media_attributes"] = [media_attributes(item) for item in as_in_file]
         differences = tuple(stored_differences(sent, found.raw))
-        same = not any(difference.field not in NOT_EDITED for difference in differences)
+        same = not edit_mends(differences)
         intent = PendingCreate(
             content_hash=post.content_hash if same else DIFFERS_FROM_FILE,
             idempotency_key=idempotency_key(post),
@@ -109,7 +120,7 @@ class Adopter:
 def _server_settings(post: DesiredStatus, found: Status | ScheduledStatus, differences) -> dict:
     """What the copy has of a quote, a quote policy and a pin: the plan then mends what the file wants
     otherwise (a missing quote by a replace, the policy and the pin with requests of their own)."""
-    raw = found.raw.get("params", found.raw) if isinstance(found, ScheduledStatus) else found.raw
+    raw = stored_fields(found)
     quote = raw.get("quote")
     pending = isinstance(quote, dict) and quote.get("state") == "pending"
     has_quote = pending or stored_quote_id(raw) is not None

@@ -7,14 +7,14 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
 Visibility = Literal["public", "unlisted", "private", "direct"]
-VISIBILITIES: tuple[str, ...] = ("public", "unlisted", "private", "direct")
+VISIBILITIES: tuple[str, ...] = get_args(Visibility)
 QuotePolicy = Literal["public", "followers", "nobody"]  # Mastodon 4.5's quote_approval_policy
-QUOTE_POLICIES: tuple[str, ...] = ("public", "followers", "nobody")
+QUOTE_POLICIES: tuple[str, ...] = get_args(QuotePolicy)
 PART_SEPARATOR = "#"  # part n of a thread x is the status x#n; no post's own id may contain it
 
 
@@ -72,9 +72,8 @@ class DesiredStatus(Frozen):
     source: str  # posix path of the post file relative to the repository root
     account: str
     text: str
-    title: str | None = (
-        None  # front-matter `title`: shown in plans; in the text only where a template puts it
-    )
+    # The front-matter's `title`: shown in plans; in the text only where a template puts it.
+    title: str | None = None
     spoiler_text: str = ""
     visibility: Visibility = "public"
     sensitive: bool = False

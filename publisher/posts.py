@@ -133,14 +133,19 @@ class FrontMatter(Frozen):
         return {**self.site_keys, "vars": self.vars, "params": self.vars}
 
     @classmethod
+    def names_in_a_file(cls) -> dict[str, tuple[str, ...]]:
+        """Each field's keys in a file: its aliases (`spoiler`, `cw`, `content_warning`), or its own name."""
+        return {
+            name: tuple(alias for alias in getattr(info.validation_alias, "choices", None) or [name])
+            for name, info in cls.model_fields.items()
+            if name != "site_keys"
+        }
+
+    @classmethod
     def known_keys(cls) -> tuple[str, ...]:
         """Every key a file may use: fields, their aliases and the site generators' keys."""
-        keys: list[str] = []
-        for name, info in cls.model_fields.items():
-            aliases = getattr(info.validation_alias, "choices", None) or [name]
-            keys += [alias for alias in aliases if isinstance(alias, str)]
-        keys += PUBLISH_AT_KEYS[1:]
-        return tuple(key for key in keys if key != "site_keys") + tuple(sorted(SITE_GENERATOR_KEYS))
+        keys = [key for names in cls.names_in_a_file().values() for key in names]
+        return (*keys, *PUBLISH_AT_KEYS[1:], *sorted(SITE_GENERATOR_KEYS))
 
 
 @dataclass(frozen=True)
@@ -282,22 +287,13 @@ def written_key(field: str, parsed: ParsedFile) -> str:
 def _unknown_key(loc: tuple, parsed: ParsedFile) -> tuple[str, str]:
     key = str(loc[-1])
     if len(loc) == 1:
-        same = _same_field(key)
+        same = next((names for names in FrontMatter.names_in_a_file().values() if key in names), ())
         if twin := next((other for other in same if other != key and other in parsed.data), None):
             return f"sets the same field as {twin!r}", f"keep one of {twin!r} and {key!r}"
         known = FrontMatter.known_keys()
         return "unknown key", did_you_mean(key, known) or "put data for templates under `vars:`"
     known = tuple(PollEntry.model_fields) if loc[0] == "poll" else MEDIA_KEYS
     return "unknown key", did_you_mean(key, known) or "known keys: " + ", ".join(known)
-
-
-def _same_field(key: str) -> tuple[str, ...]:
-    """The keys that give one field together with `key` (its aliases), or () for none."""
-    for info in FrontMatter.model_fields.values():
-        choices = getattr(info.validation_alias, "choices", None) or ()
-        if key in choices:
-            return tuple(choices)
-    return ()
 
 
 def loc_to_key(loc: tuple) -> str:

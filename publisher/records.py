@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from publisher.mastodon import ScheduledStatus, Status
-from publisher.models import DesiredStatus, MediaSpec
+from publisher.models import VISIBILITIES, DesiredStatus, MediaSpec
 from publisher.state import MediaRecord, PendingCreate, StatusRecord
 from publisher.untrusted import is_server_id
 from publisher.uploads import media_record
@@ -47,18 +47,22 @@ def status_record(
     )
 
 
+def stored_fields(result: Status | ScheduledStatus) -> dict:
+    """What the server holds of a status's settings: a Status's own fields, a ScheduledStatus's `params`."""
+    return result.raw.get("params", result.raw) if isinstance(result, ScheduledStatus) else result.raw
+
+
 def _quoted_id(result: Status | ScheduledStatus) -> str | None:
     """The status it quotes, as the server holds it (none while another server has not approved a quote)."""
-    raw = result.raw.get("params", result.raw) if isinstance(result, ScheduledStatus) else result.raw
+    raw = stored_fields(result)
     found = stored_quote_id(raw) if isinstance(raw, dict) else None
     return found if is_server_id(found) else None
 
 
 def _visibility(result: Status | ScheduledStatus) -> str | None:
     """What the server holds: an adopted copy may have another visibility than the file (a replace)."""
-    raw = result.raw.get("params", result.raw) if isinstance(result, ScheduledStatus) else result.raw
-    value = raw.get("visibility")
-    return value if value in ("public", "unlisted", "private", "direct") else None
+    value = stored_fields(result).get("visibility")
+    return value if value in VISIBILITIES else None
 
 
 def attached_media(specs: Sequence[MediaSpec], found: Status | ScheduledStatus) -> list[MediaRecord] | None:
