@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from publisher.errors import NotFound, PublishError, Unprocessable
 from publisher.events import SyncEvent
@@ -14,9 +15,20 @@ from publisher.interactions import wanted_pin, wanted_policy
 from publisher.models import DesiredStatus, is_status_url
 from publisher.state import StatusRecord
 
+if TYPE_CHECKING:
+    from publisher.mastodon import MastodonClient
+
 log = logging.getLogger(__name__)
 
 Gone = Callable[[DesiredStatus, StatusRecord], None]
+
+
+def id_seen_from(client: MastodonClient, account: str, record: StatusRecord) -> str:
+    """The id `record`'s status has on `account`'s server. Ids are per server, so a status of another
+    account is found by its URL: read from the URL when both share a server, else looked up (fetched)."""
+    if record.account == account or not record.url:
+        return record.status_id
+    return client.resolve_status(record.url)
 
 
 class AdjustSteps:
@@ -26,10 +38,14 @@ class AdjustSteps:
             return None
         if is_status_url(desired.quote):
             return self.clients[desired.account].resolve_status(desired.quote)
-        quoted = self.state.posts.get(desired.quote)
-        if quoted is None or quoted.status_id is None:
-            raise PublishError(f"{desired.post_id}: quotes {desired.quote!r}, which is not published yet")
-        return quoted.status_id
+        return self._target_status_id(desired, desired.quote, "quotes")
+
+    def _target_status_id(self, desired: DesiredStatus, target: str, relation: str) -> str:
+        """The id on `desired`'s server of the post it replies to or quotes, which is published first."""
+        record = self.state.posts.get(target)
+        if record is None or record.status_id is None:
+            raise PublishError(f"{desired.post_id}: {relation} {target!r}, which is not published yet")
+        return id_seen_from(self.clients[desired.account], desired.account, record)
 
     def _adjust(self, desired: DesiredStatus, gone: Gone | None = None) -> None:
         """Set the quote policy and the pin the post asks for on its published status (nothing for a status

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from publisher.adjust import id_seen_from
 from publisher.copies import AccountCopies, Sought
+from publisher.errors import NotFound
 from publisher.interactions import quoted_post
 from publisher.mastodon import MastodonClient, ScheduledStatus, Status, status_params
 from publisher.models import DesiredStatus
@@ -68,29 +71,46 @@ class Adopter:
         return sum(copies.requests for copies in self.copies.values())
 
     def prepare(self, writes: Sequence[Change], state: State) -> None:
-        """Check each writing account's token; read the statuses of each account with new posts."""
-        for account in sorted({change.account for change in writes}):
-            new = [change.desired for change in writes if change.account == account and looks_first(change)]
-            if not new:
-                self.clients[account].verify_credentials()
-                continue
-            copies = AccountCopies(self.clients[account], claimed=recorded_ids(state, account))
-            oldest = min(self.first_seen(post.source) for post in new)
-            copies.read(oldest, with_scheduled=any(post.publish_at is not None for post in new))
-            self.copies[account] = copies
+        """Check each writing account's token; read the statuses of each account with new posts. Accounts
+        are read side by side (each on its own server, under its own rate limits)."""
+        accounts = sorted({change.account for change in writes})
+        if len(accounts) < 2:
+            for account in accounts:
+                self._prepare_account(account, writes, state)
+            return
+        with ThreadPoolExecutor(len(accounts), thread_name_prefix="adopt") as executor:
+            for read in [executor.submit(self._prepare_account, a, writes, state) for a in accounts]:
+                read.result()  # the first account's failure is raised, as when read one by one
+
+    def _prepare_account(self, account: str, writes: Sequence[Change], state: State) -> None:
+        new = [change.desired for change in writes if change.account == account and looks_first(change)]
+        if not new:
+            self.clients[account].verify_credentials()
+            return
+        copies = AccountCopies(self.clients[account], claimed=recorded_ids(state, account))
+        oldest = min(self.first_seen(post.source) for post in new)
+        copies.read(oldest, with_scheduled=any(post.publish_at is not None for post in new))
+        self.copies[account] = copies
 
     def adopt(self, post: DesiredStatus, state: State) -> Adoption | None:
         """A copy of `post` on the server, if there is one; `state` says where its parent is."""
         copies = self.copies.get(post.account)
-        parent = state.posts.get(post.reply_to) if post.reply_to else None
-        if copies is None or (post.reply_to and (parent is None or parent.status_id is None)):
+        parent_id = self._seen(post, state.posts.get(post.reply_to or ""))
+        if copies is None or (post.reply_to and parent_id is None):
             return None  # a reply whose parent is not on the server cannot be there either
-        parent_id = parent.status_id if parent else None
         sought = Sought(post.post_id, post.text, post.spoiler_text, len(post.media), parent_id)
         found = copies.find(sought, scheduled=post.publish_at is not None)
-        quoted = state.posts.get(quoted_post(post) or "")
-        quoted_id = quoted.status_id if quoted else None
+        quoted_id = self._seen(post, state.posts.get(quoted_post(post) or ""))
         return None if found is None else self._adoption(post, found, parent_id, quoted_id)
+
+    def _seen(self, post: DesiredStatus, target: StatusRecord | None) -> str | None:
+        """The id on `post`'s server of a status it points at, if that is published and known there."""
+        if target is None or target.status_id is None:
+            return None
+        try:
+            return id_seen_from(self.clients[post.account], post.account, target)
+        except NotFound:
+            return None
 
     def _adoption(
         self, post: DesiredStatus, found: Status | ScheduledStatus, parent: str | None, quoted: str | None

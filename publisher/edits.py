@@ -5,7 +5,6 @@ A part of SyncRun (sync.py), which provides the clients, the state and the event
 from __future__ import annotations
 
 import logging
-from functools import partial
 from typing import TYPE_CHECKING
 
 from publisher.clock import iso_utc
@@ -81,13 +80,12 @@ class EditSteps:
     def _media_for_edit(
         self, desired: DesiredStatus, record: StatusRecord, uploader: MediaUploader
     ) -> list[MediaRecord]:
+        """The files the status keeps, and the new ones uploaded one after another (see UploadPool)."""
         kept = matching_attached(desired.media, record.media)
-        futures = {
-            index: self._pool.submit(partial(uploader.upload, spec, index + 1))
-            for index, (spec, reuse) in enumerate(zip(desired.media, kept, strict=True))
-            if reuse is None
-        }
-        return [reuse if reuse is not None else futures[index].result() for index, reuse in enumerate(kept)]
+        return [
+            reuse if reuse is not None else uploader.upload(spec, number)
+            for number, (spec, reuse) in enumerate(zip(desired.media, kept, strict=True), start=1)
+        ]
 
     def _reschedule(self, desired: DesiredStatus, record: StatusRecord) -> None:
         result = self.clients[desired.account].reschedule(record.scheduled_id, desired.publish_at)

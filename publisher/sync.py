@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -17,15 +17,16 @@ from publisher.clock import Clock, iso_utc
 from publisher.edits import EditSteps, iso_or_unknown
 from publisher.errors import PublishError
 from publisher.events import SyncEvent
+from publisher.lanes import Handoffs, Lane, lanes_of, run_side_by_side
 from publisher.mastodon import MastodonClient, ScheduledStatus, Status, status_params
 from publisher.models import DesiredStatus, MediaSpec
-from publisher.pacing import Budget, duration, expected_waits, finish_estimate, requests_by_family
+from publisher.pacing import Budget, duration, expected_waits, finish_estimate
 from publisher.plan import Change, ChangeKind, Plan, idempotency_key
 from publisher.ratelimits import FAMILY_NOUNS, PacingWait
 from publisher.reconcile import Wanted, find_existing
 from publisher.records import media_attributes, status_record
 from publisher.state import MediaRecord, PendingCreate, State, StateStore
-from publisher.uploads import MediaUploader, UploadPool, matching_unattached, results
+from publisher.uploads import MediaUploader, matching_unattached
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,8 @@ class OutOfTime(Exception):
 
 @dataclass
 class SyncRun(EditSteps, AdjustSteps):
-    """Applies the writes of one plan in order; `state` is always what the state file holds."""
+    """Applies the writes of one plan, each account's in order in a lane of its own (lanes.py), the
+    accounts side by side; `state` is always what the state file holds."""
 
     state: State
     store: StateStore
@@ -60,7 +62,7 @@ class SyncRun(EditSteps, AdjustSteps):
     clock: Clock
     root: Path
     on_event: Callable[[SyncEvent], None] = lambda event: None
-    upload_workers: int = 4
+    upload_workers: int = 4  # per account: posts whose files upload side by side
     max_duration: float | None = None  # seconds; stop between posts when the next would not finish in time
     started_at: datetime | None = None  # when the run began, which --max-duration counts from (else: apply)
     adopter: Adopter | None = None  # looks for a copy of each new post first (None: trusts the state)
@@ -69,37 +71,59 @@ class SyncRun(EditSteps, AdjustSteps):
     _state_lock: threading.Lock = field(default_factory=threading.Lock)
     _save_lock: threading.Lock = field(default_factory=threading.Lock)
     _event_lock: threading.Lock = field(default_factory=threading.Lock)
-    _waits_announced: set = field(default_factory=set)
-    _left: dict[str, int] = field(default_factory=dict)  # rate-limited requests still to send, per family
+    _lanes: dict[str, Lane] = field(default_factory=dict)  # by account
+    _handoffs: Handoffs | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)  # interrupted: lanes end between posts
     _version: int = 0  # changes made to `state`
     _saved_version: int = 0  # how many of them the file holds
     _record_version: int = 0  # the change that holds the last created post's record (media may follow)
-    _ahead: dict[str, list[Future]] = field(default_factory=dict)
+    _ahead: dict[str, Future] = field(default_factory=dict)  # post id -> its uploads under way
     _adopted: dict[str, Adoption] = field(default_factory=dict)
     _differences: dict[str, tuple[str, ...]] = field(default_factory=dict)  # post id -> what the server lost
 
     def apply(self, plan: Plan) -> State:
         writes = tuple(change for change in plan.writes if change.kind != ChangeKind.MOVE)
-        self._pool = UploadPool(self.upload_workers)
-        self._budget = budget = Budget(self.clock, self.max_duration, self.started_at)
-        self._left = requests_by_family(writes)
-        for client in self.clients.values():
-            client.watch_pacing(self._before_pacing_wait)
-            client.finish_by(budget.ends_at)
+        budget = partial(Budget, self.clock, self.max_duration, self.started_at)
+        lanes = lanes_of(writes, budget, self.upload_workers)
+        self._lanes = {lane.account: lane for lane in lanes}
+        self._handoffs = Handoffs(lanes)
+        for lane in lanes:
+            client = self.clients[lane.account]
+            client.watch_pacing(partial(self._before_pacing_wait, lane))
+            client.finish_by(lane.budget.ends_at)
         for wait in expected_waits(plan):
             self._emit(SyncEvent("pacing", "", detail=wait.describe()))
         try:
             self._before_writing(plan, writes)
-            for index in range(len(writes)):
-                try:
-                    self._apply_in_time(writes, index)
-                except OutOfTime as late:
-                    self._emit(SyncEvent("stopped", "", detail=budget.stop_reason(len(writes) - index, late)))
-                    break
+            run_side_by_side(lanes, self._run_lane, self._stop)
         finally:
-            self._pool.close()
+            for lane in lanes:
+                lane.pool.close()
             self._save_if_unsaved()
         return self.state
+
+    def _run_lane(self, lane: Lane) -> None:
+        """One account's writes in order, until they are done, time is up, one fails or the run is stopped."""
+        try:
+            for index, change in enumerate(lane.writes):
+                if self._stop.is_set():
+                    return
+                self._handoffs.wait_for_targets(change)
+                try:
+                    self._apply_in_time(lane, index)
+                except OutOfTime as late:
+                    detail = lane.budget.stop_reason(len(lane.writes) - index, late)
+                    self._emit(SyncEvent("stopped", "", detail=detail, account=lane.label))
+                    return
+                except PublishError as exc:
+                    if lane.named:  # the other accounts go on: say it now, not only at the end
+                        self._emit(SyncEvent("failed", change.post_id, detail=str(exc)))
+                    raise
+                finally:
+                    self._handoffs.done((change,))
+        finally:
+            self._handoffs.done(lane.writes)  # what this lane will not write: no other lane waits for it
+            lane.pool.close()
 
     def _before_writing(self, plan: Plan, writes: tuple[Change, ...]) -> None:
         """Tokens checked and copies adopted before any write; renamed posts' records follow their files."""
@@ -129,31 +153,31 @@ class SyncRun(EditSteps, AdjustSteps):
         detail = "found on the server: not posted again" + (f" (differs: {differs})" if differs else "")
         self._emit(SyncEvent("adopted", change.post_id, adoption.url, detail))
 
-    def _apply_in_time(self, writes: tuple[Change, ...], index: int) -> None:
-        if not self._budget.fits_another():
+    def _apply_in_time(self, lane: Lane, index: int) -> None:
+        if not lane.budget.fits_another():
             raise OutOfTime()
         # This post's files first: the upload threads take work in the order it is given.
-        self._upload_ahead(writes[index : index + 1 + self._budget.lookahead(LOOKAHEAD_POSTS)])
+        self._upload_ahead(lane.writes[index : index + 1 + lane.budget.lookahead(LOOKAHEAD_POSTS)])
         if self._record_version > self._saved_version:  # the last post's record, unless an intent saved it
             self._save_if_unsaved()
-        with self._budget.timing():
-            self._apply_reporting(writes[index])
+        with lane.budget.timing():
+            self._apply_reporting(lane.writes[index])
 
-    def _before_pacing_wait(self, wait: PacingWait) -> None:
-        """A client is about to wait for a rate-limit window: say so (once), or stop if that is too late."""
-        if self._budget.ends_before(wait.until):
+    def _before_pacing_wait(self, lane: Lane, wait: PacingWait) -> None:
+        """A lane's client is about to wait for a rate-limit window: say so (once), or stop if too late."""
+        if lane.budget.ends_before(wait.until):
             raise OutOfTime(f"the {wait.family} rate limit allows more at {iso_utc(wait.until)}")
         with self._event_lock:
-            if (wait.family, wait.until) in self._waits_announced:
+            if (wait.family, wait.until) in lane.waits_announced:
                 return
-            self._waits_announced.add((wait.family, wait.until))
-            left = max(self._left.get(wait.family, 0), 1)
+            lane.waits_announced.add((wait.family, wait.until))
+            left = max(lane.left.get(wait.family, 0), 1)
         last = finish_estimate(left, wait.until, wait.rate_limit)
         detail = (
             f"{FAMILY_NOUNS[wait.family]} limit reached: waiting {duration(wait.seconds)} until "
             f"{iso_utc(wait.until)}; {left} left, the last about {iso_utc(last)}"
         )
-        self._emit(SyncEvent("waiting", "", detail=detail))
+        self._emit(SyncEvent("waiting", "", detail=detail, account=lane.label))
 
     def _apply_reporting(self, change: Change) -> None:
         try:
@@ -215,11 +239,17 @@ class SyncRun(EditSteps, AdjustSteps):
                 self._saved_version = version
 
     def _emit(self, event: SyncEvent) -> None:
+        lane = self._lane_of(event)
+        if lane is not None and not event.account:
+            event = replace(event, account=lane.account)
         with self._event_lock:
-            for family in SPENDS.get(event.action, ()):
-                self._left[family] = self._left.get(family, 0) - 1
+            for family in SPENDS.get(event.action, ()) if lane else ():
+                lane.left[family] = lane.left.get(family, 0) - 1
             self.events.append(event)
             self.on_event(event)
+
+    def _lane_of(self, event: SyncEvent) -> Lane | None:
+        return self._lanes.get(event.account or self._handoffs.account_of(event.post_id))
 
     # -- create ------------------------------------------------------------------------------------
 
@@ -231,7 +261,7 @@ class SyncRun(EditSteps, AdjustSteps):
             if pending is not None and self._adopt_if_published(desired, pending, client):
                 return
             uploads = self._begin_uploads(desired, pending, replacing)
-        media = results(uploads)
+        media = uploads.result()
         intent = self.state.pending[desired.post_id]
         params = status_params(
             desired,
@@ -269,17 +299,16 @@ class SyncRun(EditSteps, AdjustSteps):
 
     def _begin_uploads(
         self, desired: DesiredStatus, pending: PendingCreate | None, replacing: str | None
-    ) -> list[Future]:
-        """Save the intent, then start every file of the post on the upload threads."""
+    ) -> Future:
+        """Save the intent, then start the post's files on an upload thread of its account's lane."""
         intent = self._start_intent(desired, pending, replacing)
         uploader = MediaUploader(self.clients[desired.account], self.root, self._upload_progress(desired))
         earlier = matching_unattached(desired.media, intent.media)
-        return [
-            self._pool.submit(
-                partial(self._upload_for_create, uploader, desired.post_id, spec, number, reuse)
-            )
+        steps = [
+            partial(self._upload_for_create, uploader, desired.post_id, spec, number, reuse)
             for number, (spec, reuse) in enumerate(zip(desired.media, earlier, strict=True), start=1)
         ]
+        return self._lanes[desired.account].pool.submit(steps)
 
     def _upload_for_create(
         self, uploader: MediaUploader, post_id: str, spec: MediaSpec, number: int, reuse
@@ -324,12 +353,7 @@ class SyncRun(EditSteps, AdjustSteps):
     def _parent_status_id(self, desired: DesiredStatus) -> str | None:
         if desired.reply_to is None:
             return None
-        parent = self.state.posts.get(desired.reply_to)
-        if parent is None or parent.status_id is None:
-            raise PublishError(
-                f"{desired.post_id}: replies to {desired.reply_to!r}, which is not published yet"
-            )
-        return parent.status_id
+        return self._target_status_id(desired, desired.reply_to, "replies to")
 
     def _record(self, desired, result: Status | ScheduledStatus, pending: PendingCreate, media) -> None:
         # Saved before the next change is sent, in one write with the next intent when there is one; a

@@ -218,17 +218,20 @@ def test_next_posts_media_upload_while_a_status_is_created(tmp_path, server, clo
     assert seen_during_first_create == [True]
 
 
-def test_each_posts_files_upload_before_the_files_of_the_posts_after_it(tmp_path, server, clock):
-    """The upload threads take work in order: the post about to be created is never behind the lookahead."""
+def test_each_posts_files_upload_one_after_another_while_posts_upload_side_by_side(
+    tmp_path, server, clock
+):
+    """A post's files in front-matter order (ids in that order too); the next posts' at the same time."""
     config = example_repo(tmp_path, server.url)
     for name in ("a", "b", "c"):
         images = "".join(f"  - {{path: media/sunrise.png, alt: '{name} {n}'}}\n" for n in range(4))
         (tmp_path / f"posts/0{name}.md").write_text(f"---\nmedia:\n{images}---\nFour suns, {name}.\n")
     run_sync(config, clock, upload_workers=4)
-    posts = [r.form["description"][0][0] for r in server.requests if r.path == "/api/v2/media"]
-    order = {name: [i for i, post in enumerate(posts) if post == name] for name in "abc"}
-    # Four threads: a file of the next post may overtake the last of this one, never two posts ahead.
-    assert posts[0] == "a" and max(order["a"]) < min(order["c"]) and max(order["a"]) < 5
+    uploads = [r.form["description"][0] for r in server.requests if r.path == "/api/v2/media"]
+    assert uploads[0] == "a 0"
+    for name in "abc":
+        assert [alt for alt in uploads if alt[0] == name] == [f"{name} {n}" for n in range(4)]
+    assert uploads.index("b 0") < uploads.index("a 3") and uploads.index("c 0") < uploads.index("a 3")
 
 
 def test_media_order_is_the_front_matter_order_whatever_finishes_first(tmp_path, server, clock):

@@ -71,7 +71,13 @@ def sync_json(result, limits: Limits) -> str:
         "summary": result.plan.counts(),
         "changes": [change_dict(change, limits) for change in result.plan.changes],
         "events": [
-            {"action": event.action, "post": event.post_id, "url": event.url, "detail": event.detail}
+            {
+                "action": event.action,
+                "post": event.post_id,
+                "account": event.account,
+                "url": event.url,
+                "detail": event.detail,
+            }
             for event in result.events
         ],
     }

@@ -145,8 +145,9 @@ def diff_style(row: str) -> str:
 
 
 def sync_event_line(event) -> str:
-    if not event.post_id:  # about the whole run: stopped, pacing, waiting
-        return f"{event.action}: {event.detail}"
+    if not event.post_id:  # about a lane (stopped, waiting: its account if there are several) or the run
+        whose = f" ({event.account})" if event.account else ""
+        return f"{event.action}{whose}: {event.detail}"
     target = f" -> {event.url}" if event.url else ""
     detail = f" ({event.detail})" if event.detail else ""
     return f"{event.action} {event.post_id}{target}{detail}"

@@ -74,7 +74,8 @@ class StatusBook:
 
     def _validated(self, data: StatusInput, now: datetime) -> tuple[StatusState, datetime | None]:
         """Mastodon's order: reply target, media, visibility, schedule, poll, then text."""
-        if data.in_reply_to_id is not None and data.in_reply_to_id not in self.records:
+        known = data.in_reply_to_id in self.records or data.in_reply_to_id in self.interactions.elsewhere
+        if data.in_reply_to_id is not None and not known:  # a status fetched from another server will do
             raise not_found()
         visibility = validation.visibility(data.visibility)
         quoted, quote_state, visibility = self.interactions.quote_for(data.quoted_status_id, visibility)

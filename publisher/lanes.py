@@ -1,0 +1,101 @@
+"""One lane per account: a sync applies each account's writes in plan order, the accounts side by side.
+
+Rate limits are per token, so an account waiting for its window must not hold up the others. A write that
+needs a post of another lane first (a reply to it, a quote of it) waits until that lane is done with it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from publisher.interactions import targets
+from publisher.pacing import Budget, requests_by_family
+from publisher.plan import Change
+from publisher.uploads import UploadPool
+
+
+@dataclass
+class Lane:
+    """One account's writes and what they spend: their own time budget, upload threads and rate limits."""
+
+    account: str
+    writes: tuple[Change, ...]
+    budget: Budget
+    pool: UploadPool
+    named: bool  # several lanes: what a lane says of itself carries its account
+    left: dict[str, int] = field(default_factory=dict)  # rate-limited requests still to send, per family
+    waits_announced: set = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.left = requests_by_family(self.writes)
+
+    @property
+    def label(self) -> str:
+        """The account, for lane events, when there are several lanes to tell apart."""
+        return self.account if self.named else ""
+
+
+def lanes_of(writes: Sequence[Change], make_budget: Callable[[], Budget], upload_workers: int) -> list[Lane]:
+    """The writes by account, each account's in plan order; lanes in the order their first write comes."""
+    by_account: dict[str, list[Change]] = {}
+    for change in writes:
+        by_account.setdefault(change.account, []).append(change)
+    named = len(by_account) > 1
+    return [
+        Lane(account, tuple(changes), make_budget(), UploadPool(upload_workers), named)
+        for account, changes in by_account.items()
+    ]
+
+
+class Handoffs:
+    """Which writes are done, for a write that waits on a post of another lane."""
+
+    def __init__(self, lanes: Sequence[Lane]):
+        self._lane_of = {change.post_id: lane.account for lane in lanes for change in lane.writes}
+        self._done = {post_id: threading.Event() for post_id in self._lane_of}
+
+    def account_of(self, post_id: str) -> str:
+        """The account whose lane writes `post_id`; "" for a post this run does not write."""
+        return self._lane_of.get(post_id, "")
+
+    def wait_for_targets(self, change: Change) -> None:
+        """Block until every post this one replies to or quotes is done in its own lane (or abandoned
+        there: then this write finds it unpublished and says so). Plan order puts targets first, so
+        every wait is for a write earlier in the plan, and lanes never wait on each other in a circle."""
+        if change.desired is None:
+            return
+        for target in targets(change.desired):
+            if self._lane_of.get(target, change.account) != change.account:
+                self._done[target].wait()
+
+    def done(self, changes: Sequence[Change]) -> None:
+        for change in changes:
+            self._done[change.post_id].set()
+
+
+def run_side_by_side(lanes: Sequence[Lane], run_lane: Callable[[Lane], None], stop: threading.Event) -> None:
+    """Each lane on a thread of its own (in this one when there is one). Every lane runs to its end; then the
+    first failure is raised. An interrupt sets `stop`, which lanes check between posts, and waits for them."""
+    if len(lanes) < 2:
+        for lane in lanes:
+            run_lane(lane)
+        return
+    failures: list[BaseException] = []
+
+    def guarded(lane: Lane) -> None:
+        try:
+            run_lane(lane)
+        except BaseException as exc:
+            failures.append(exc)  # list.append is atomic: the order is the order they failed in
+
+    with ThreadPoolExecutor(len(lanes), thread_name_prefix="lane") as executor:
+        futures = [executor.submit(guarded, lane) for lane in lanes]
+        try:
+            wait(futures)
+        except BaseException:
+            stop.set()
+            raise
+    if failures:
+        raise failures[0]
