@@ -15,7 +15,7 @@ from publisher.clock import FakeClock
 from publisher.config import Limits
 from publisher.models import DesiredStatus
 from publisher.output import plan_json, plan_markdown, plan_text, sync_event_line, sync_summary, use_colour
-from publisher.output.progress import LiveProgress, sync_progress
+from publisher.output.progress import LiveProgress, overall_line, sync_progress
 from publisher.plan import compute_plan
 from publisher.state import State
 from publisher.sync import SyncEvent
@@ -208,10 +208,29 @@ def test_live_progress_prints_finished_steps_and_tracks_posts_and_uploads():
         assert set(progress.steps) == {("caturday", "post")}
         for event in EVENTS[3:]:
             progress.on_event(event)
-        assert progress.steps == {} and progress.done == 2
+        assert progress.steps == {} and progress.done == {"": 2}
     output = ANSI.sub("", buffer.getvalue())
     for event in EVENTS[2:]:
         assert sync_event_line(event) in output
+
+
+@pytest.mark.parametrize(
+    ("done", "line"),
+    [
+        ({}, "syncing: 0 posts done"),
+        ({"": 1}, "syncing: 1 post done"),
+        ({"main": 3}, "syncing: 3 posts done"),
+        ({"bob": 2, "alice": 3}, "syncing: 5 posts done (alice 3, bob 2)"),
+    ],
+)
+def test_the_live_overall_line_counts_each_lane_when_there_are_several(done, line):
+    assert overall_line(done) == line
+
+
+def test_a_lane_event_names_its_account_only_when_it_has_one():
+    assert sync_event_line(SyncEvent("stopped", "", detail="time")) == "stopped: time"
+    waiting = SyncEvent("waiting", "", detail="media uploads limit reached", account="bob")
+    assert sync_event_line(waiting) == "waiting (bob): media uploads limit reached"
 
 
 def test_sync_summary_counts_results_not_steps_under_way(tmp_path):

@@ -41,7 +41,7 @@ class LiveProgress:
         columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
         self.progress = Progress(*columns, console=console, transient=True)
         self.overall = self.progress.add_task("syncing: 0 posts done", total=None)
-        self.done = 0
+        self.done: dict[str, int] = {}  # by account (lanes run side by side)
         self.steps: dict[tuple[str, str], object] = {}
 
     def __enter__(self) -> LiveProgress:
@@ -67,9 +67,8 @@ class LiveProgress:
         self._close(event.post_id, "post")
         self._print(event, FINISHED.get(event.action, ""))
         if event.action in FINISHED:
-            self.done += 1
-            posts = "post" if self.done == 1 else "posts"
-            self.progress.update(self.overall, description=f"syncing: {self.done} {posts} done")
+            self.done[event.account] = self.done.get(event.account, 0) + 1
+            self.progress.update(self.overall, description=overall_line(self.done))
 
     def _open(self, post_id: str, step: str, description: str) -> None:
         self._close(post_id, step)
@@ -82,3 +81,12 @@ class LiveProgress:
 
     def _print(self, event, style: str) -> None:
         self.progress.console.print(styled([(sync_event_line(event), style)]), soft_wrap=True)
+
+
+def overall_line(done: dict[str, int]) -> str:
+    """'syncing: 5 posts done', and how many of them each account's lane did when there are several."""
+    total = sum(done.values())
+    line = f"syncing: {total} {'post' if total == 1 else 'posts'} done"
+    if len(done) < 2:
+        return line
+    return line + " (" + ", ".join(f"{account} {count}" for account, count in sorted(done.items())) + ")"
