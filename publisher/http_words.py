@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import logging
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import requests
-
-from publisher.transfer import Response
 from publisher.untrusted import REDACTED, censor_bearer, escape_controls
+
+if TYPE_CHECKING:  # logging is set up by every command: it must not load the network stack
+    from publisher.transfer import Response
 
 SHOWN_MESSAGE_CHARS = 300
 HTML_TITLE = re.compile(r"<title>\s*([^<]{1,80}?)\s*</title>", re.IGNORECASE)
@@ -75,6 +76,8 @@ def redirect_message(response: Response) -> str:
 def describe_transport_error(exc: Exception, read_timeout: float) -> str:
     """A failure after a connection was made (network_errors.diagnose has those before it)."""
     # The library's own text embeds the full URL with its query string: classify it, never repeat it.
+    import requests
+
     text = str(exc)
     if isinstance(exc, requests.Timeout):
         return f"no answer within {read_timeout:g} s (read timeout)"

@@ -1,28 +1,35 @@
 """Plan and sync results for people (text, colour, Markdown, progress) and machines (JSON).
 
-Renderers only build strings or drive a console they are given; the CLI decides where they go."""
+Renderers only build strings or drive a console they are given; the CLI decides where they go. Each name is
+imported from its module when first asked for: a sync prints text, and needs neither JSON nor Markdown."""
 
-from publisher.output.common import SUMMARY, SYMBOLS, character_count, headline, iso, summary_line
-from publisher.output.document import JSON_VERSION, change_dict, plan_json, sync_json
-from publisher.output.markdown import plan_markdown
-from publisher.output.terminal import use_colour
-from publisher.output.text import change_lines, plan_text, sync_event_line, sync_summary
+from importlib import import_module
 
-__all__ = [
-    "JSON_VERSION",
-    "SUMMARY",
-    "SYMBOLS",
-    "change_dict",
-    "change_lines",
-    "character_count",
-    "headline",
-    "iso",
-    "plan_json",
-    "plan_markdown",
-    "plan_text",
-    "summary_line",
-    "sync_event_line",
-    "sync_json",
-    "sync_summary",
-    "use_colour",
-]
+_MODULE_OF = {
+    "SUMMARY": "common",
+    "SYMBOLS": "common",
+    "character_count": "common",
+    "headline": "common",
+    "iso": "common",
+    "summary_line": "common",
+    "JSON_VERSION": "document",
+    "change_dict": "document",
+    "plan_json": "document",
+    "sync_json": "document",
+    "plan_markdown": "markdown",
+    "use_colour": "terminal",
+    "change_lines": "text",
+    "plan_text": "text",
+    "sync_event_line": "text",
+    "sync_summary": "text",
+}
+
+
+def __getattr__(name: str):
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = globals()[name] = getattr(import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
+    return value
+
+
+__all__ = sorted(_MODULE_OF)

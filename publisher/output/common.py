@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -114,6 +113,8 @@ def grouped(plan: Plan) -> list[tuple[ChangeKind, tuple[Change, ...]]]:
 
 def text_diff(old: str, new: str, names: tuple[str, str] = ("published", "new")) -> list[str]:
     """A unified diff of the published text against the new one; empty when they are equal."""
+    import difflib  # only plans with edits show diffs
+
     lines = difflib.unified_diff(old.split("\n"), new.split("\n"), *names, lineterm="")
     return list(lines)
 

@@ -22,7 +22,6 @@ from publisher.output.common import (
     summary_line,
 )
 from publisher.output.terminal import Span, render_lines
-from publisher.pacing import MAX_DURATION_HINT, expected_waits
 from publisher.plan import Change, ChangeKind, Plan
 
 Line = tuple[Span, ...]
@@ -62,6 +61,8 @@ def plan_lines(plan: Plan, limits: Limits) -> list[Line]:
 
 def wait_lines(plan: Plan) -> list[Line]:
     """Which rate limits the batch will wait for, and how long at least."""
+    from publisher.pacing import MAX_DURATION_HINT, expected_waits  # not needed by a sync's summary
+
     waits = expected_waits(plan)
     if not waits:
         return []
