@@ -6,8 +6,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,6 +13,7 @@ from pathlib import Path
 from repos import TOKEN_ENV
 
 CHILD_TIMEOUT = 120.0
+LAUNCHER = Path(__file__).with_name("launcher.py")
 LOOPBACK = "127.0.0.1,localhost"
 
 
@@ -27,6 +26,7 @@ class Measured:
     stderr: str
     cpu_seconds: float = 0.0  # user + system time of the child: barely moved by other processes
     requests: int = 0  # what the fake server received, when one was involved
+    started_at: float = 0.0  # time.time() when the child was spawned
 
 
 class BenchFailure(Exception):
@@ -34,23 +34,33 @@ class BenchFailure(Exception):
 
 
 def run_measured(command: list[str], *, env: Mapping[str, str] | None = None) -> Measured:
-    """Wall time from spawn to exit, and the child's own peak RSS (os.wait4's rusage, not our process)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err, env=env)
-        watchdog = threading.Timer(CHILD_TIMEOUT, process.kill)
-        watchdog.start()
+    """Wall time from spawn to exit, and the child's own peak RSS and CPU time (os.wait4's rusage).
+
+    The child is spawned by bench/launcher.py, a bare interpreter that reports them: spawned from this
+    process, a child's ru_maxrss would be at least this process's own peak (see launcher.py)."""
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        report = Path(tmp) / "report"
+        launch = [sys.executable, "-I", str(LAUNCHER), str(report), str(CHILD_TIMEOUT), *command]
+        process = subprocess.Popen(launch, stdout=out, stderr=err, env=env)
         try:
-            _, status, usage = os.wait4(process.pid, 0)
-        finally:
-            watchdog.cancel()
-        seconds = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen must not wait again
+            process.wait(CHILD_TIMEOUT + 30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
         out.seek(0)
         err.seek(0)
         text = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
-    cpu = usage.ru_utime + usage.ru_stime
-    return Measured(seconds, usage.ru_maxrss / 1024, process.returncode, *text, cpu_seconds=cpu)
+        if process.returncode != 0 or not report.exists():
+            raise BenchFailure(f"the launcher of {command} exited with {process.returncode}:\n{text[1]}")
+        started_at, seconds, max_rss_kib, cpu, returncode = report.read_text(encoding="utf-8").split()
+    rss_mib = int(max_rss_kib) / 1024
+    return Measured(
+        float(seconds), rss_mib, int(returncode), *text, cpu_seconds=float(cpu), started_at=float(started_at)
+    )
 
 
 def checked(measured: Measured, what: str) -> Measured:

@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,14 +29,24 @@ class MediaFile:
 
 
 def write_repo(root: Path, instance: str, *, limits: str = "") -> Path:
-    """publish.toml, an empty posts/ and the default template; returns the config path."""
+    """publish.toml with one account, an empty posts/ and the default template; returns the config path."""
+    return write_accounts_repo(root, {"main": (instance, TOKEN_ENV)}, limits=limits)
+
+
+def write_accounts_repo(root: Path, accounts: Mapping[str, tuple[str, str]], *, limits: str = "") -> Path:
+    """Like write_repo, with one [accounts.NAME] table per entry of `accounts`: NAME -> (instance, token_env).
+    The first is the default account; a post names another with `account:` in its front-matter."""
     (root / "posts").mkdir(parents=True, exist_ok=True)
     (root / "templates").mkdir(exist_ok=True)
     (root / "templates" / "default.txt.j2").write_text(TEMPLATE, encoding="utf-8")
+    tables = "".join(
+        f'\n[accounts.{name}]\ninstance = "{instance}"\ntoken_env = "{token_env}"\n'
+        for name, (instance, token_env) in accounts.items()
+    )
     config = root / "publish.toml"
     config.write_text(
         f'[publish]\nrequire_alt_text = true\n\n[defaults]\nvisibility = "public"\nlanguage = "en"\n\n'
-        f'{limits}\n[accounts.main]\ninstance = "{instance}"\ntoken_env = "{TOKEN_ENV}"\n',
+        f"{limits}{tables}",
         encoding="utf-8",
     )
     return config
@@ -78,8 +88,10 @@ def body_text(index: int) -> str:
     )
 
 
-def write_post(root: Path, index: int, media: Sequence[MediaFile] = ()) -> None:
+def write_post(root: Path, index: int, media: Sequence[MediaFile] = (), *, account: str = "") -> None:
     lines = ["---", f"id: bench-{index:05d}", "tags: [bench, generated]"]
+    if account:
+        lines.append(f"account: {account}")
     if media:
         lines.append("media:")
         for item in media:
@@ -97,6 +109,17 @@ def image_posts(root: Path, posts: int, images_per_post: int, *, first_seed: int
             for n in range(images_per_post)
         ]
         write_post(root, index, media)
+
+
+def account_posts(root: Path, account: str, indices: range, images_per_post: int) -> None:
+    """Posts numbered `indices` for `account` (named in their front-matter), `images_per_post` distinct
+    small PNGs each: the same files, ids and bytes whichever repository they are written to."""
+    for index in indices:
+        media = [
+            distinct_png(root, f"p{index}-{n}.png", index * images_per_post + n)
+            for n in range(images_per_post)
+        ]
+        write_post(root, index, media, account=account)
 
 
 def plan_posts(root: Path, posts: int, *, image_every: int = 10, image_pool: int = 100) -> None:

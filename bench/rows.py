@@ -16,10 +16,12 @@ class Settings:
     media_limit: tuple[int, int] = (8, 4)  # uploads per window of seconds, scaled down from 30 per 1800 s
     plan_sizes: tuple[int, int] = (1_000, 10_000)
     help_runs: int = 5
+    accounts: int = 4  # (f): accounts synced as parallel lanes, each to its own server
+    account_posts: int = 4  # (f): posts per account, each with images_per_post images
 
 
 FULL = Settings(runs=3)
-QUICK = Settings(runs=1, limited_posts=4, plan_sizes=(500, 2_000), help_runs=3)
+QUICK = Settings(runs=1, limited_posts=4, plan_sizes=(500, 2_000), help_runs=3, account_posts=2)
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,11 @@ class Row:
     @property
     def verdict(self) -> str:
         return {True: "pass", False: "**FAIL**", None: ""}[self.passed]
+
+
+def full_run_target(full_size: bool, target: str, passed: bool) -> tuple[str, bool | None]:
+    """A target set for the full run's sizes: judged at those sizes; at --quick's smaller ones only shown."""
+    return (target, passed) if full_size else (f"{target} (for the full run)", None)
 
 
 def seconds(value: float) -> str:
