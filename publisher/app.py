@@ -160,7 +160,8 @@ def sync(
 ) -> SyncResult:
     """Plan under the lock, refuse unsafe plans, then apply, recording every change as it lands."""
     started = clock.now()  # --max-duration counts from here: reading limits and adopting are part of the run
-    factory = finishing_by(client_factory or default_client_factory(clock), started, options.max_duration)
+    made = finishing_by(client_factory or default_client_factory(clock), started, options.max_duration)
+    factory = one_client_per_account(made)
     if project is None:
         fetch = publishing_fetch(factory, environ)
         refresh = None if options.dry_run else stale_refresher(clock, fetch, options.account)
@@ -261,6 +262,19 @@ def finishing_by(factory: ClientFactory, started: datetime, max_duration: float 
         client = factory(name, account, token)
         client.finish_by(ends_at)
         return client
+
+    return make
+
+
+def one_client_per_account(factory: ClientFactory) -> ClientFactory:
+    """`factory`, making each account's client once: the run reads the limits, checks the token and publishes
+    over one connection per account, and its pacing knows the rate-limit budget from the first answer on."""
+    made: dict[tuple[str, str], MastodonClient] = {}
+
+    def make(name: str, account: Account, token: str) -> MastodonClient:
+        if (name, token) not in made:
+            made[name, token] = factory(name, account, token)
+        return made[name, token]
 
     return make
 

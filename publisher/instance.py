@@ -238,21 +238,44 @@ def refresh_announcements(
     accounts: Iterable[str],
     force: bool = False,
 ) -> list[str]:
-    """Ask each account's instance (once per instance) when its cached answer is missing or stale, or always
-    with `force`; return the instances that answered."""
-    refreshed: list[str] = []
+    """Ask each account's instance when its cached answer is missing or stale, or always with `force`; return
+    the instances that answered. Instances are asked side by side, each once: through its first account that
+    gets an answer (an account without a token is not asked)."""
+    due: dict[str, list[str]] = {}
     for name in accounts:
         instance = config.accounts[name].instance
-        cached = cache.load(instance)
-        if instance in refreshed or (not force and cached is not None and cached.is_fresh(now)):
-            continue
-        document = fetch(name, config.accounts[name])
-        if document is None:
-            continue
-        cache.save(announcement_from(instance, document, now))
-        refreshed.append(instance)
-        log.info("read the limits of %s", instance)
+        if instance in due or force or not _fresh(cache.load(instance), now):
+            due.setdefault(instance, []).append(name)
+    asked = _side_by_side(lambda names: _first_answer(config, fetch, names), list(due.values()))
+    refreshed: list[str] = []
+    for instance, document in zip(due, asked, strict=True):
+        if document is not None:
+            cache.save(announcement_from(instance, document, now))
+            refreshed.append(instance)
+            log.info("read the limits of %s", instance)
     return refreshed
+
+
+def _fresh(cached: Announcement | None, now: datetime) -> bool:
+    return cached is not None and cached.is_fresh(now)
+
+
+def _first_answer(config: Config, fetch: InstanceFetch, names: list[str]) -> Any:
+    for name in names:
+        document = fetch(name, config.accounts[name])
+        if document is not None:
+            return document
+    return None
+
+
+def _side_by_side(work: Callable[[list[str]], Any], items: list[list[str]]) -> list[Any]:
+    """`work` on each item, on threads when there are several (each instance answers at its own pace)."""
+    if len(items) < 2:
+        return [work(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(items), thread_name_prefix="limits") as executor:
+        return list(executor.map(work, items))
 
 
 Warn = Callable[[str], None]

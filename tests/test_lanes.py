@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from publisher import app
 from publisher.errors import PublishError
 from publisher.events import SyncEvent
 from publisher.lanes import Handoffs, lanes_of, run_side_by_side
@@ -18,9 +19,10 @@ from publisher.models import DesiredStatus
 from publisher.output.text import sync_event_line
 from publisher.pacing import Budget
 from publisher.plan import Change, ChangeKind
+from publisher.safety import SyncOptions
 from publisher.sandbox import FakeMastodon, Fault, Quirks
 from tests.helpers import PNG_1PX, make_repo
-from tests.sync_support import read_state, run_sync
+from tests.sync_support import client_factory, read_state, run_sync
 
 STATUSES = "/api/v1/statuses"
 WAIT = 5  # seconds a test waits for the other lane before it fails (never reached when lanes run)
@@ -267,3 +269,45 @@ def test_run_side_by_side_lets_every_lane_end_and_raises_the_first_failure(clock
     assert finished == ["a"]
     for lane in lanes:
         lane.pool.close()
+
+
+def test_the_limits_of_several_instances_are_read_side_by_side(tmp_path, servers, clock):
+    """Alice's server holds its /api/v2/instance answer until Bob's has been asked."""
+    running = servers("alice", "bob")
+    bob_asked, held = threading.Event(), []
+
+    def alice_waits(phase, request):
+        if phase == "received" and request.path == "/api/v2/instance":
+            held.append(bob_asked.wait(WAIT))
+
+    def bob_answers(phase, request):
+        if phase == "received" and request.path == "/api/v2/instance":
+            bob_asked.set()
+
+    running["alice"].observers.append(alice_waits)
+    running["bob"].observers.append(bob_answers)
+    posts = {"a.md": post("alice", "Alice once."), "b.md": post("bob", "Bob once.")}
+    config, _, failure = sync_lanes(tmp_path, running, posts, clock)
+    assert failure is None and held == [True]
+    assert len(list((config.parent / ".publish-cache").glob("instance-*.json"))) == 2
+
+
+def test_each_account_has_one_client_for_limits_token_check_and_publishing(tmp_path, servers, clock):
+    running = servers("alice", "bob")
+    config = make_repo(
+        tmp_path,
+        {"a.md": post("alice", "Alice once."), "b.md": post("bob", "Bob once.")},
+        config=lanes_config(running),
+    )
+    made = []
+
+    def counting(name, account, token):
+        made.append(name)
+        return client_factory(clock)(name, account, token)
+
+    options = SyncOptions()
+    app.sync(config, clock=clock, environ=env_for(running), client_factory=counting, options=options)
+    assert sorted(made) == ["alice", "bob"]
+    for server in running.values():
+        paths = [request.path for request in server.requests]
+        assert paths[0] == "/api/v2/instance" and STATUSES in paths
