@@ -213,6 +213,7 @@ def sync(
             options.max_duration,
             started_at=started,
             adopter=Adopter(clients, history.first_seen, clock.now()),
+            keep_media_order=frozenset(e.account for e in project.limits.accounts if e.keeps_media_order),
             recreate_missing=options.recreate_missing,
         )
         run.apply(plan)

@@ -240,7 +240,7 @@ def sync(
         "--parallel-uploads",
         min=1,
         max=16,
-        help="Posts whose files upload at once, per account (each post's one after another).",
+        help="Files uploading at once, per account (a post's one after another unless the server keeps order).",
     ),
     verbose: bool = typer.Option(
         False, "--verbose", "-v", help="Log every request (tokens are never shown)."

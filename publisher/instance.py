@@ -199,6 +199,14 @@ class AccountLimits:
         """Only Mastodon's defaults: neither the instance nor publish.toml said anything."""
         return self.announced_at is None and not self.overrides
 
+    @property
+    def keeps_media_order(self) -> bool:
+        """Whether the server is known to attach media in the order sent: it announces a Mastodon API version
+        (Mastodon 4.3 on; attachments keep their order since 3.5), or publish.toml's [limits] says which it
+        has. Else a post's files go up one after another, for a server that orders them by id."""
+        known = self.announced_at is not None or "mastodon_api_version" in self.overrides
+        return known and self.limits.mastodon_api_version >= 1
+
 
 @dataclass(frozen=True)
 class EffectiveLimits:

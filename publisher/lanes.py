@@ -6,7 +6,7 @@ needs a post of another lane first (a reply to it, a quote of it) waits until th
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
@@ -25,6 +25,7 @@ class Lane:
     budget: Budget
     pool: UploadPool
     named: bool  # several lanes: what a lane says of itself carries its account
+    files_side_by_side: bool = False  # the server keeps attachments in the order sent (see UploadPool)
     left: dict[str, int] = field(default_factory=dict)  # rate-limited requests still to send, per family
     waits_announced: set = field(default_factory=set)
 
@@ -37,14 +38,27 @@ class Lane:
         return self.account if self.named else ""
 
 
-def lanes_of(writes: Sequence[Change], make_budget: Callable[[], Budget], upload_workers: int) -> list[Lane]:
-    """The writes by account, each account's in plan order; lanes in the order their first write comes."""
+def lanes_of(
+    writes: Sequence[Change],
+    make_budget: Callable[[], Budget],
+    upload_workers: int,
+    keep_media_order: Collection[str] = (),
+) -> list[Lane]:
+    """The writes by account, each account's in plan order; lanes in the order their first write comes.
+    `keep_media_order`: the accounts whose servers are known to attach media in the order sent."""
     by_account: dict[str, list[Change]] = {}
     for change in writes:
         by_account.setdefault(change.account, []).append(change)
     named = len(by_account) > 1
     return [
-        Lane(account, tuple(changes), make_budget(), UploadPool(upload_workers), named)
+        Lane(
+            account,
+            tuple(changes),
+            make_budget(),
+            UploadPool(upload_workers),
+            named,
+            files_side_by_side=account in keep_media_order,
+        )
         for account, changes in by_account.items()
     ]
 

@@ -26,7 +26,7 @@ from publisher.ratelimits import FAMILY_NOUNS, PacingWait
 from publisher.reconcile import Wanted, find_existing
 from publisher.records import media_attributes, status_record
 from publisher.state import MediaRecord, PendingCreate, State, StateStore
-from publisher.uploads import MediaUploader, matching_unattached
+from publisher.uploads import MediaUploader, matching_unattached, results
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +62,12 @@ class SyncRun(EditSteps, AdjustSteps):
     clock: Clock
     root: Path
     on_event: Callable[[SyncEvent], None] = lambda event: None
-    upload_workers: int = 4  # per account: posts whose files upload side by side
+    upload_workers: int = 4  # upload threads per account
     max_duration: float | None = None  # seconds; stop between posts when the next would not finish in time
     started_at: datetime | None = None  # when the run began, which --max-duration counts from (else: apply)
     adopter: Adopter | None = None  # looks for a copy of each new post first (None: trusts the state)
     recreate_missing: bool = False  # a status deleted on the server is posted again instead of left alone
+    keep_media_order: frozenset[str] = frozenset()  # accounts whose servers attach media in the order sent
     events: list[SyncEvent] = field(default_factory=list)
     _state_lock: threading.Lock = field(default_factory=threading.Lock)
     _save_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -77,14 +78,14 @@ class SyncRun(EditSteps, AdjustSteps):
     _version: int = 0  # changes made to `state`
     _saved_version: int = 0  # how many of them the file holds
     _record_version: int = 0  # the change that holds the last created post's record (media may follow)
-    _ahead: dict[str, Future] = field(default_factory=dict)  # post id -> its uploads under way
+    _ahead: dict[str, list[Future]] = field(default_factory=dict)  # post id -> its uploads under way
     _adopted: dict[str, Adoption] = field(default_factory=dict)
     _differences: dict[str, tuple[str, ...]] = field(default_factory=dict)  # post id -> what the server lost
 
     def apply(self, plan: Plan) -> State:
         writes = tuple(change for change in plan.writes if change.kind != ChangeKind.MOVE)
         budget = partial(Budget, self.clock, self.max_duration, self.started_at)
-        lanes = lanes_of(writes, budget, self.upload_workers)
+        lanes = lanes_of(writes, budget, self.upload_workers, self.keep_media_order)
         self._lanes = {lane.account: lane for lane in lanes}
         self._handoffs = Handoffs(lanes)
         for lane in lanes:
@@ -261,7 +262,7 @@ class SyncRun(EditSteps, AdjustSteps):
             if pending is not None and self._adopt_if_published(desired, pending, client):
                 return
             uploads = self._begin_uploads(desired, pending, replacing)
-        media = uploads.result()
+        media = results(uploads)
         intent = self.state.pending[desired.post_id]
         params = status_params(
             desired,
@@ -299,8 +300,8 @@ class SyncRun(EditSteps, AdjustSteps):
 
     def _begin_uploads(
         self, desired: DesiredStatus, pending: PendingCreate | None, replacing: str | None
-    ) -> Future:
-        """Save the intent, then start the post's files on an upload thread of its account's lane."""
+    ) -> list[Future]:
+        """Save the intent, then start the post's files on the upload threads of its account's lane."""
         intent = self._start_intent(desired, pending, replacing)
         uploader = MediaUploader(self.clients[desired.account], self.root, self._upload_progress(desired))
         earlier = matching_unattached(desired.media, intent.media)
@@ -308,7 +309,8 @@ class SyncRun(EditSteps, AdjustSteps):
             partial(self._upload_for_create, uploader, desired.post_id, spec, number, reuse)
             for number, (spec, reuse) in enumerate(zip(desired.media, earlier, strict=True), start=1)
         ]
-        return self._lanes[desired.account].pool.submit(steps)
+        lane = self._lanes[desired.account]
+        return lane.pool.submit(steps, one_after_another=not lane.files_side_by_side)
 
     def _upload_for_create(
         self, uploader: MediaUploader, post_id: str, spec: MediaSpec, number: int, reuse

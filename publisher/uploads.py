@@ -95,17 +95,23 @@ def matching_attached(
 
 
 class UploadPool:
-    """Posts' files go up side by side over the shared keep-alive session, each post's one after another:
-    a server that orders a status's attachments by media id (Mastodon before 3.5) then keeps the order of
-    the front-matter too. Status creations are the bottleneck, so posts side by side keep the throughput."""
+    """Files go up a few at a time over the shared keep-alive session, in the order they are given."""
 
     def __init__(self, workers: int):
         self._executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="upload")
 
-    def submit(self, steps: Sequence[Callable[[], MediaRecord]]) -> Future:
-        """One post's uploads, in order; the future's result is their records, in the same order."""
-        return self._executor.submit(lambda: [step() for step in steps])
+    def submit(self, steps: Sequence[Callable[[], MediaRecord]], *, one_after_another: bool) -> list[Future]:
+        """One post's uploads; `results` gives their records in order. One after another for a server that
+        may order a status's attachments by media id (Mastodon before 3.5): their ids then follow the
+        front-matter's order. Several posts still upload side by side, so the throughput stays."""
+        if one_after_another:
+            return [self._executor.submit(lambda: [step() for step in steps])]
+        return [self._executor.submit(lambda step=step: [step()]) for step in steps]
 
     def close(self) -> None:
         """Uploads not started yet are dropped; the running ones finish (their files are only recorded)."""
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def results(futures: Sequence[Future]) -> list[MediaRecord]:
+    return [record for future in futures for record in future.result()]

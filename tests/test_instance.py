@@ -490,3 +490,28 @@ def test_placeholder_instances_are_never_asked(tmp_path):
     result = CliRunner().invoke(cli, ["plan", "--config", str(config)])  # the runner fails a non-local fetch
     assert result.exit_code == 0, result.output
     assert "warning" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("announced", "overrides", "version", "kept"),
+    [
+        (False, (), 7, False),  # Mastodon's defaults only: the server may order attachments by id
+        (True, (), 0, False),  # it announces no Mastodon API version (before 4.3, or another server)
+        (True, (), 2, True),
+        (False, ("mastodon_api_version",), 7, True),  # publish.toml says which Mastodon it is
+        (False, ("max_characters",), 7, False),
+    ],
+)
+def test_a_server_keeps_media_order_when_it_is_known_to_be_a_recent_mastodon(
+    announced, overrides, version, kept
+):
+    from datetime import UTC, datetime
+
+    from publisher.config import Limits
+    from publisher.instance import AccountLimits
+
+    when = datetime(2026, 11, 29, tzinfo=UTC) if announced else None
+    entry = AccountLimits(
+        "main", "https://mastodon.example", Limits(mastodon_api_version=version), when, overrides
+    )
+    assert entry.keeps_media_order is kept

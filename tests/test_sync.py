@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import time
+from pathlib import Path
 
 import pytest
 
 from publisher.cli import app as cli
 from publisher.clock import FakeClock
 from publisher.errors import MissingToken, Unprocessable
-from publisher.sandbox import FakeMastodon, Fault
+from publisher.sandbox import FakeMastodon, Fault, Quirks
 from tests.helpers import CliRunner
 from tests.sync_support import ENV, TOKEN, example_repo, read_state, run_sync, texts
 
@@ -218,20 +220,54 @@ def test_next_posts_media_upload_while_a_status_is_created(tmp_path, server, clo
     assert seen_during_first_create == [True]
 
 
-def test_each_posts_files_upload_one_after_another_while_posts_upload_side_by_side(
-    tmp_path, server, clock
-):
-    """A post's files in front-matter order (ids in that order too); the next posts' at the same time."""
-    config = example_repo(tmp_path, server.url)
-    for name in ("a", "b", "c"):
+def four_suns_each(config: Path, names: str = "abc") -> None:
+    for name in names:
         images = "".join(f"  - {{path: media/sunrise.png, alt: '{name} {n}'}}\n" for n in range(4))
-        (tmp_path / f"posts/0{name}.md").write_text(f"---\nmedia:\n{images}---\nFour suns, {name}.\n")
-    run_sync(config, clock, upload_workers=4)
-    uploads = [r.form["description"][0] for r in server.requests if r.path == "/api/v2/media"]
+        (config.parent / f"posts/0{name}.md").write_text(f"---\nmedia:\n{images}---\nFour suns, {name}.\n")
+
+
+def slow_upload(alt: str, seconds: float = 0.2):
+    """A server observer: the upload with this alt text takes `seconds` longer (of real time)."""
+
+    def observe(phase, request):
+        if phase == "received" and request.path == "/api/v2/media" and request.first("description") == alt:
+            time.sleep(seconds)
+
+    return observe
+
+
+def uploaded_alts(server) -> list[str]:
+    return [r.form["description"][0] for r in server.requests if r.path == "/api/v2/media"]
+
+
+def test_on_a_server_that_may_order_by_id_a_posts_files_go_one_after_another_posts_side_by_side(
+    tmp_path, clock
+):
+    """No announced Mastodon API version: each post's files in front-matter order (their ids too), while
+    the next posts' files go up at the same time."""
+    with FakeMastodon(token=TOKEN, clock=clock, quirks=Quirks(order_media_by_id=True)) as server:
+        server.observers.append(slow_upload("a 1"))
+        config = example_repo(tmp_path, server.url)
+        four_suns_each(config)
+        run_sync(config, clock, upload_workers=4)
+    uploads = uploaded_alts(server)
     assert uploads[0] == "a 0"
     for name in "abc":
         assert [alt for alt in uploads if alt[0] == name] == [f"{name} {n}" for n in range(4)]
-    assert uploads.index("b 0") < uploads.index("a 3") and uploads.index("c 0") < uploads.index("a 3")
+    assert uploads.index("b 0") < uploads.index("a 2") and uploads.index("c 0") < uploads.index("a 2")
+
+
+def test_on_a_server_that_keeps_the_order_sent_a_posts_files_go_up_side_by_side(tmp_path, server, clock):
+    """The server announces its Mastodon API version: the files go up together, so the second, slowed, gets
+    a later id than the two after it (the first goes alone: it learns the rate-limit budget)."""
+    server.observers.append(slow_upload("a 1"))  # the server gives it an id after processing it
+    config = example_repo(tmp_path, server.url)
+    four_suns_each(config, "a")
+    run_sync(config, clock, upload_workers=4)
+    status = status_for(server, "Four suns, a.")
+    ids = [media["id"] for media in status["media_attachments"]]
+    assert [media["description"] for media in status["media_attachments"]] == [f"a {n}" for n in range(4)]
+    assert int(ids[1]) > max(int(ids[2]), int(ids[3]))
 
 
 def test_media_order_is_the_front_matter_order_whatever_finishes_first(tmp_path, server, clock):

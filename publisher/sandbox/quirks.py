@@ -36,8 +36,11 @@ class Quirks:
         return tuple(name for name in self.names() if getattr(self, name))
 
     @property
-    def api_version(self) -> int:
-        """What /api/v2/instance announces as api_versions.mastodon: 7 is Mastodon 4.5, with quote posts."""
+    def api_version(self) -> int | None:
+        """What /api/v2/instance announces as api_versions.mastodon: 7 is Mastodon 4.5, with quote posts;
+        None (not announced, as before Mastodon 4.3) for a server ordering attachments by id."""
+        if self.order_media_by_id:
+            return None
         return 6 if self.ignore_quotes else 7
 
     def received_media_ids(self, media_ids: tuple[str, ...]) -> tuple[str, ...]:

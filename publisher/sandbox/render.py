@@ -211,8 +211,8 @@ def _configuration(site: Site) -> dict:
     }
 
 
-def instance_v2_json(site: Site, api_version: int = 7) -> dict:
-    return {
+def instance_v2_json(site: Site, api_version: int | None = 7) -> dict:
+    document = {
         "domain": site.domain,
         "title": "Publish sandbox",
         "version": VERSION,
@@ -227,6 +227,9 @@ def instance_v2_json(site: Site, api_version: int = 7) -> dict:
         "contact": {"email": "", "account": account_json(site)},
         "rules": [],
     }
+    if api_version is None:  # as before Mastodon 4.3
+        del document["api_versions"]
+    return document
 
 
 def instance_v1_json(site: Site) -> dict:
