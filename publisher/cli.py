@@ -240,7 +240,7 @@ def sync(
         "--parallel-uploads",
         min=1,
         max=16,
-        help="Files uploading at once, per account (a post's one after another unless the server keeps order).",
+        help="Files uploading at once, per account (see README, Pipelined uploads).",
     ),
     verbose: bool = typer.Option(
         False, "--verbose", "-v", help="Log every request (tokens are never shown)."
