@@ -101,7 +101,7 @@ class Adopter:
         sought = Sought(post.post_id, post.text, post.spoiler_text, len(post.media), parent_id)
         found = copies.find(sought, scheduled=post.publish_at is not None)
         quoted_id = self._seen(post, state.posts.get(quoted_post(post) or ""))
-        return None if found is None else self._adoption(post, found, parent_id, quoted_id)
+        return None if found is None else self._adoption(post, found, parent_id, quoted_id, state)
 
     def _seen(self, post: DesiredStatus, target: StatusRecord | None) -> str | None:
         """The id on `post`'s server of a status it points at, if that is published and known there."""
@@ -113,7 +113,12 @@ class Adopter:
             return None
 
     def _adoption(
-        self, post: DesiredStatus, found: Status | ScheduledStatus, parent: str | None, quoted: str | None
+        self,
+        post: DesiredStatus,
+        found: Status | ScheduledStatus,
+        parent: str | None,
+        quoted: str | None,
+        state: State,
     ) -> Adoption | None:
         media = attached_media(post.media, found)
         if media is None:
@@ -132,7 +137,7 @@ class Adopter:
             spoiler_text=post.spoiler_text,
             media_count=len(media),
         )
-        record = status_record(post, found, intent, media, self.now)
+        record = status_record(post, found, intent, media, self.now, state.posts)
         record = record.model_copy(update=_server_settings(post, found, differences))
         return Adoption(record, getattr(found, "url", None), differences)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from publisher.interactions import quoted_post
 from publisher.mastodon import ScheduledStatus, Status
 from publisher.models import VISIBILITIES, DesiredStatus, MediaSpec
 from publisher.state import MediaRecord, PendingCreate, StatusRecord
@@ -22,8 +23,11 @@ def status_record(
     pending: PendingCreate,
     media: Sequence[MediaRecord],
     recorded_at: datetime,
+    targets: Mapping[str, StatusRecord] | None = None,
 ) -> StatusRecord:
+    """`targets`: the state's records, for the statuses of the posts this one replies to and quotes."""
     scheduled = isinstance(result, ScheduledStatus)
+    targets = targets or {}
     return StatusRecord(
         source=desired.source,
         account=desired.account,
@@ -35,9 +39,11 @@ def status_record(
         spoiler_text=pending.spoiler_text,
         visibility=_visibility(result) or desired.visibility,
         reply_to=desired.reply_to,
-        in_reply_to_id=None if scheduled else result.raw.get("in_reply_to_id"),
+        in_reply_to_id=None
+        if scheduled
+        else _pointer(desired.reply_to, targets, result.raw.get("in_reply_to_id")),
         quote=desired.quote,
-        quoted_status_id=_quoted_id(result),
+        quoted_status_id=_pointer(quoted_post(desired), targets, _quoted_id(result)),
         quote_policy=desired.quote_policy,  # as sent; what the server kept otherwise is a warning
         media=tuple(media),
         published_at=None if scheduled else result.created_at,
@@ -45,6 +51,13 @@ def status_record(
         scheduled_at=result.scheduled_at if scheduled else None,
         recorded_at=recorded_at,
     )
+
+
+def _pointer(target: str | None, targets: Mapping[str, StatusRecord], stored: str | None) -> str | None:
+    """The status of the post `target` that this one points at, as that post's record names it. Ids are per
+    server: for another account's post on another server, this status's own server holds another id."""
+    record = targets.get(target) if target else None
+    return record.status_id if record is not None and record.status_id else stored
 
 
 def stored_fields(result: Status | ScheduledStatus) -> dict:

@@ -372,7 +372,7 @@ class SyncRun(EditSteps, AdjustSteps):
     def _record_status(
         self, desired: DesiredStatus, result, pending: PendingCreate, media, *, save: bool = True
     ) -> None:
-        record = status_record(desired, result, pending, media, self.clock.now())
+        record = status_record(desired, result, pending, media, self.clock.now(), self.state.posts)
         record = record.model_copy(update={"server_differs": self._differences.pop(desired.post_id, None)})
         self._change_state(lambda state: state.with_record(desired.post_id, record), save=save)
 

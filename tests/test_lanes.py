@@ -4,6 +4,10 @@ post's attachments in front-matter order on a server that orders them by media i
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 from contextlib import ExitStack
 from pathlib import Path
@@ -12,6 +16,7 @@ import pytest
 import requests
 
 from publisher import app
+from publisher.clock import FakeClock, iso_utc
 from publisher.errors import PublishError
 from publisher.events import SyncEvent
 from publisher.lanes import Handoffs, lanes_of, run_side_by_side
@@ -21,7 +26,7 @@ from publisher.pacing import Budget
 from publisher.plan import Change, ChangeKind
 from publisher.safety import SyncOptions
 from publisher.sandbox import FakeMastodon, Fault, Quirks
-from tests.helpers import PNG_1PX, make_repo
+from tests.helpers import PNG_1PX, REPO, make_repo
 from tests.sync_support import client_factory, read_state, run_sync
 
 STATUSES = "/api/v1/statuses"
@@ -113,6 +118,11 @@ def test_a_reply_to_another_servers_account_waits_for_its_parent_and_sends_the_i
 ):
     running = servers("alice", "bob")
     running["alice"].add_fault(Fault("POST", STATUSES, "slow", delay=0.2))  # bob's lane gets there first
+    headers = {"Authorization": f"Bearer {running['bob'].token}"}
+    earlier = {"status": "Bob posted this by hand.", "visibility": "direct"}  # so ids differ by server
+    requests.post(
+        running["bob"].url + STATUSES, json=earlier, headers=headers, timeout=WAIT
+    ).raise_for_status()
     posts = {"a.md": post("alice", "The question.", id="question")}
     posts |= {"b.md": post("bob", "The answer.", reply_to="question")}
     config, _, failure = sync_lanes(tmp_path, running, posts, clock)
@@ -120,12 +130,15 @@ def test_a_reply_to_another_servers_account_waits_for_its_parent_and_sends_the_i
     question = read_state(config)["posts"]["question"]
     (search,) = [r for r in running["bob"].requests if r.path == "/api/v2/search"]
     assert search.first("q") == question["url"]
-    (answer,) = running["bob"].statuses.values()
-    headers = {"Authorization": f"Bearer {running['bob'].token}"}
+    (answer,) = [status for status in running["bob"].statuses.values() if status["text"] == "The answer."]
     query = {"q": question["url"], "resolve": "true"}
     seen = requests.get(running["bob"].url + "/api/v2/search", params=query, headers=headers, timeout=WAIT)
     (on_bob,) = seen.json()["statuses"]
-    assert answer["in_reply_to_id"] == on_bob["id"] and on_bob["url"] == question["url"]
+    assert (
+        answer["in_reply_to_id"] == on_bob["id"] != question["status_id"] and on_bob["url"] == question["url"]
+    )
+    again = run_sync(config, clock, env=env_for(running))  # the ids differ by server: still nothing to do
+    assert not again.plan.writes and again.plan.counts()["unchanged"] == 2
 
 
 def test_a_reply_to_an_account_on_the_same_server_sends_the_parents_id_without_a_lookup(tmp_path, clock):
@@ -311,3 +324,68 @@ def test_each_account_has_one_client_for_limits_token_check_and_publishing(tmp_p
     for server in running.values():
         paths = [request.path for request in server.requests]
         assert paths[0] == "/api/v2/instance" and STATUSES in paths
+
+
+# -- a kill while two lanes are in flight ------------------------------------------------------------
+
+KILL_POSTS = {
+    "a1.md": post("alice", "Alice one.", media="[{path: ../media/dot.png, alt: 'A dot'}]"),
+    "a2.md": post("alice", "Alice two."),
+    "b1.md": post("bob", "Bob one.", media="[{path: ../media/dot.png, alt: 'B dot'}]"),
+    "b2.md": post("bob", "Bob two.", reply_to="a1"),
+    "b3.md": post("bob", "Bob three."),
+}
+
+
+def sync_subprocess(config: Path, env: dict[str, str]) -> subprocess.Popen:
+    command = [sys.executable, "-m", "tests.publish_at", iso_utc(FakeClock().now()), "sync", "--config"]
+    return subprocess.Popen(
+        [*command, str(config)],
+        env={**os.environ, **env, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def kill_on(server: FakeMastodon, index: int, box: list) -> threading.Event:
+    """SIGKILL the client once `server` has committed its request number `index` (lanes elsewhere go on)."""
+    killed = threading.Event()
+
+    def observer(phase, request):
+        if phase == "processed" and len(server.requests) == index and not killed.is_set():
+            box[0].send_signal(signal.SIGKILL)
+            box[0].wait()
+            killed.set()
+
+    server.observers.append(observer)
+    return killed
+
+
+@pytest.mark.parametrize("index", [3, 4, 5, 6, 7])
+def test_a_kill_while_lanes_are_in_flight_then_a_rerun_publishes_each_post_once(tmp_path, index):
+    """Killed when Bob's server commits its request `index` (after instance, token check, statuses), while
+    Alice's lane is somewhere in its own posts: the next run leaves each server with each post once."""
+    with ExitStack() as running:
+        servers = {
+            name: running.enter_context(FakeMastodon(token=f"token-{name}-0123456789"))
+            for name in ("alice", "bob")
+        }
+        config = make_repo(
+            tmp_path, KILL_POSTS, config=lanes_config(servers), files={"media/dot.png": PNG_1PX}
+        )
+        box: list = [None]
+        killed = kill_on(servers["bob"], index, box)
+        box[0] = sync_subprocess(config, env_for(servers))
+        box[0].communicate(timeout=60)
+        assert killed.is_set(), f"request {index} never came"
+        servers["bob"].observers.clear()
+        rerun = sync_subprocess(config, env_for(servers))
+        _, err = rerun.communicate(timeout=60)
+        assert rerun.returncode == 0, err.decode()
+        assert texts(servers["alice"]) == ["Alice one.", "Alice two."]
+        assert texts(servers["bob"]) == ["Bob one.", "Bob three.", "Bob two."]
+        state = read_state(config)
+        assert not state.get("pending")
+        for name, server in servers.items():
+            recorded = {r["status_id"] for r in state["posts"].values() if r["account"] == name}
+            assert recorded == set(server.statuses)
