@@ -58,9 +58,9 @@ class StatusRecord(Frozen):
     spoiler_text: str = ""
     visibility: str = "public"
     reply_to: str | None = None  # the post id it answers, as in the front-matter
-    in_reply_to_id: ServerId | None = None
+    in_reply_to_id: ServerId | None = None  # the parent's status when sent, as the parent's record names it
     quote: str | None = None  # what it quotes, as the front-matter named it (a post id or a status URL)
-    quoted_status_id: ServerId | None = None  # the status that was sent as quoted_status_id
+    quoted_status_id: ServerId | None = None  # the same for the status it quotes (ids are per server)
     quote_policy: str | None = None  # the quote policy publish set; None: never set (the account's default)
     pinned: bool | None = None  # True: pinned by publish; False: unpinned by publish; None: never either
     media: tuple[MediaRecord, ...] = ()
