@@ -105,10 +105,9 @@ def run_side_by_side(lanes: Sequence[Lane], run_lane: Callable[[Lane], None], st
             failures.append(exc)  # list.append is atomic: the order is the order they failed in
 
     with ThreadPoolExecutor(len(lanes), thread_name_prefix="lane") as executor:
-        futures = [executor.submit(guarded, lane) for lane in lanes]
         try:
-            wait(futures)
-        except BaseException:
+            wait([executor.submit(guarded, lane) for lane in lanes])
+        except BaseException:  # leaving the block waits for the lanes, which end between posts
             stop.set()
             raise
     if failures:

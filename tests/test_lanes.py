@@ -389,3 +389,21 @@ def test_a_kill_while_lanes_are_in_flight_then_a_rerun_publishes_each_post_once(
         for name, server in servers.items():
             recorded = {r["status_id"] for r in state["posts"].values() if r["account"] == name}
             assert recorded == set(server.statuses)
+
+
+def test_an_interrupt_stops_every_lane_between_posts_and_waits_for_them(clock):
+    """Ctrl-C reaches the main thread only: it sets `stop`, which each lane sees, and waits until they end."""
+    lanes = lanes_of([change("a1", "a"), change("b1", "b")], lambda: Budget(clock, None), upload_workers=1)
+    stop, ended, both_running = threading.Event(), [], threading.Barrier(2)
+
+    def run_lane(lane):
+        both_running.wait(WAIT)
+        if lane.account == "a":  # as Ctrl-C does: SIGINT to the main thread, which waits for the lanes
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+        ended.append((lane.account, stop.wait(WAIT)))
+
+    with pytest.raises(KeyboardInterrupt):
+        run_side_by_side(lanes, run_lane, stop)
+    assert sorted(ended) == [("a", True), ("b", True)]
+    for lane in lanes:
+        lane.pool.close()
