@@ -7,11 +7,13 @@ import re
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
+from publisher.simple_markdown import simple_markdown_text
+
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
-    from markdown_it.tree import SyntaxTreeNode
+    from markdown_it.token import Token
 
-__all__ = ["markdown_to_text", "parsed_markdown_to_text"]
+__all__ = ["markdown_to_text", "parsed_markdown_to_text", "prepare_parser"]
 
 _RULE = "———"
 _INDENT = "  "
@@ -29,19 +31,67 @@ def _markdown() -> MarkdownIt:
     return MarkdownIt("commonmark").enable("strikethrough")
 
 
+def prepare_parser() -> None:
+    """Build the parser now rather than on first use (in a process about to fork helpers)."""
+    _markdown()
+
+
 def markdown_to_text(source: str) -> str:
     """Render a Markdown body as readable plain text: markup dropped, structure kept in lines."""
     if _MAYBE_MARKUP.search(source):
-        return parsed_markdown_to_text(source)
+        simple = simple_markdown_text(source)  # emphasis and bullet items only: still no parser needed
+        return parsed_markdown_to_text(source) if simple is None else simple
     # Nothing for the parser to do but split paragraphs: many times faster, and the same text.
     return _tidy(_BLANK_LINES.sub("\n\n", source.strip(" \t\n")))
 
 
 def parsed_markdown_to_text(source: str) -> str:
     """markdown_to_text through the CommonMark parser, whatever the source looks like."""
-    from markdown_it.tree import SyntaxTreeNode
+    return _tidy(_Renderer().blocks(_tree(_markdown().parse(source))))
 
-    return _tidy(_Renderer().blocks(SyntaxTreeNode(_markdown().parse(source)).children))
+
+class _Node:
+    """What markdown-it's SyntaxTreeNode gives of a token or an open/close pair, without the links back to
+    parents: a tree with cycles is garbage only the cyclic collector frees, and loading pauses it."""
+
+    __slots__ = ("type", "children", "_token")
+
+    def __init__(self, type: str, token: Token, children: list[_Node]):
+        self.type = type
+        self.children = children
+        self._token = token  # the opening one of a pair
+
+    @property
+    def map(self) -> list[int] | None:
+        return self._token.map or None
+
+    @property
+    def attrs(self) -> dict:
+        return self._token.attrs
+
+    @property
+    def markup(self) -> str:
+        return self._token.markup
+
+    @property
+    def content(self) -> str:
+        return self._token.content
+
+
+def _tree(tokens: list[Token]) -> list[_Node]:
+    """The top-level nodes of a token stream, as SyntaxTreeNode nests them."""
+    top: list[_Node] = []
+    open_lists = [top]
+    for token in tokens:
+        if token.nesting == 1:
+            children: list[_Node] = []
+            open_lists[-1].append(_Node(token.type.removesuffix("_open"), token, children))
+            open_lists.append(children)
+        elif token.nesting == -1:
+            open_lists.pop()
+        else:
+            open_lists[-1].append(_Node(token.type, token, _tree(token.children or [])))
+    return top
 
 
 def _tidy(text: str) -> str:
@@ -51,72 +101,72 @@ def _tidy(text: str) -> str:
 class _Renderer:
     """One method per node type; block methods return text without a trailing newline."""
 
-    def blocks(self, nodes: list[SyntaxTreeNode]) -> str:
+    def blocks(self, nodes: list[_Node]) -> str:
         return _join(nodes, [self.node(node) for node in nodes])
 
-    def node(self, node: SyntaxTreeNode) -> str:
+    def node(self, node: _Node) -> str:
         handler = getattr(self, f"_{node.type}", None)
         if handler is not None:
             return handler(node)
         return self.inline(node) if node.children else node.content
 
-    def inline(self, node: SyntaxTreeNode) -> str:
+    def inline(self, node: _Node) -> str:
         return "".join(self.node(child) for child in node.children)
 
     # Blocks
 
-    def _paragraph(self, node: SyntaxTreeNode) -> str:
+    def _paragraph(self, node: _Node) -> str:
         return self.inline(node.children[0]) if node.children else ""
 
     _heading = _paragraph
 
-    def _blockquote(self, node: SyntaxTreeNode) -> str:
+    def _blockquote(self, node: _Node) -> str:
         body = self.blocks(node.children)
         return "\n".join(f"> {line}" if line else ">" for line in body.split("\n"))
 
-    def _bullet_list(self, node: SyntaxTreeNode) -> str:
+    def _bullet_list(self, node: _Node) -> str:
         return self._list(node, ["- "] * len(node.children))
 
-    def _ordered_list(self, node: SyntaxTreeNode) -> str:
+    def _ordered_list(self, node: _Node) -> str:
         start = int(node.attrs.get("start", 1))
         markers = [f"{start + i}{item.markup} " for i, item in enumerate(node.children)]
         return self._list(node, markers)
 
-    def _list(self, node: SyntaxTreeNode, markers: list[str]) -> str:
+    def _list(self, node: _Node, markers: list[str]) -> str:
         items = [self._item(item, marker) for item, marker in zip(node.children, markers, strict=True)]
         return _join(node.children, items)
 
-    def _item(self, item: SyntaxTreeNode, marker: str) -> str:
+    def _item(self, item: _Node, marker: str) -> str:
         first, *rest = self.blocks(item.children).split("\n")
         return "\n".join([marker + first, *(_INDENT + line if line else "" for line in rest)])
 
-    def _fence(self, node: SyntaxTreeNode) -> str:
+    def _fence(self, node: _Node) -> str:
         return node.content.rstrip("\n")
 
     _code_block = _html_block = _fence
 
-    def _hr(self, node: SyntaxTreeNode) -> str:
+    def _hr(self, node: _Node) -> str:
         return _RULE
 
     # Inlines
 
-    def _softbreak(self, node: SyntaxTreeNode) -> str:
+    def _softbreak(self, node: _Node) -> str:
         return "\n"
 
     _hardbreak = _softbreak
 
-    def _code_inline(self, node: SyntaxTreeNode) -> str:
+    def _code_inline(self, node: _Node) -> str:
         return node.content
 
     _html_inline = _text = _code_inline
 
-    def _link(self, node: SyntaxTreeNode) -> str:
+    def _link(self, node: _Node) -> str:
         text = self.inline(node)
         if node.markup == "autolink":  # <https://...>: keep it as typed
             return text
         return _with_url(text, node.attrs["href"])
 
-    def _image(self, node: SyntaxTreeNode) -> str:
+    def _image(self, node: _Node) -> str:
         return _with_url(self.inline(node), node.attrs["src"])
 
 
@@ -126,14 +176,14 @@ def _with_url(text: str, href: object) -> str:
     return url if text in ("", url) else f"{text} {url}"
 
 
-def _join(nodes: list[SyntaxTreeNode], texts: list[str]) -> str:
+def _join(nodes: list[_Node], texts: list[str]) -> str:
     parts = texts[:1]
     for (previous, node), text in zip(pairwise(nodes), texts[1:], strict=True):
         parts += [_separator(previous, node), text]
     return "".join(parts)
 
 
-def _separator(previous: SyntaxTreeNode, node: SyntaxTreeNode) -> str:
+def _separator(previous: _Node, node: _Node) -> str:
     """Keep the author's layout: blocks typed on adjacent lines (a list right under its intro line,
     tight list items) stay on adjacent lines; a blank line anywhere in between, or a heading, gives
     one blank line."""
@@ -141,11 +191,11 @@ def _separator(previous: SyntaxTreeNode, node: SyntaxTreeNode) -> str:
     return "\n" if adjacent and "heading" not in (previous.type, node.type) else "\n\n"
 
 
-def _start_line(node: SyntaxTreeNode) -> int:
+def _start_line(node: _Node) -> int:
     return node.map[0] if node.map else -1
 
 
-def _end_line(node: SyntaxTreeNode) -> int:
+def _end_line(node: _Node) -> int:
     # Containers' line ranges can take in trailing blank lines; their last leaf block's cannot.
     while node.children and node.children[-1].map:
         node = node.children[-1]

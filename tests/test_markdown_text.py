@@ -141,3 +141,29 @@ def test_result_has_no_trailing_whitespace_on_any_line() -> None:
     text = markdown_to_text("- a  \n\n  - b\n\n> q  \n>\n\n```\ncode   \n```\n")
     assert all(line == line.rstrip() for line in text.split("\n"))
     assert not text.startswith("\n") and not text.endswith("\n")
+
+
+def test_the_tree_rendered_is_the_one_markdown_it_builds():
+    """The renderer's own nodes (no links back to parents) nest tokens as markdown-it's SyntaxTreeNode."""
+    import random
+
+    from markdown_it.tree import SyntaxTreeNode
+
+    from publisher.markdown_text import _markdown, _tree
+
+    def shape(node) -> tuple:
+        return (
+            node.type,
+            node.map and tuple(node.map),
+            node.markup,
+            node.content,
+            [shape(c) for c in node.children],
+        )
+
+    pieces = ["*", "**", "_", "`", "~~", "[a](b)", "![i](s)", "<x>", "&amp;", "\\", "# ", "- ", "1. ", "> "]
+    pieces += ["\n", "\n\n", "    ", "word", "https://e.org", "---", "```\n"]
+    rng = random.Random(7)
+    for _ in range(300):
+        source = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        tokens = _markdown().parse(source)
+        assert [shape(n) for n in _tree(tokens)] == [shape(n) for n in SyntaxTreeNode(tokens).children]
