@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING
 
 from publisher.config import Config, Limits
 from publisher.errors import Problem
+from publisher.length import status_length
 from publisher.markdown_text import markdown_to_text
 from publisher.media import MediaFileError, MediaPaths, file_digest, sniff_mime_type
 from publisher.models import DesiredStatus, MediaSpec, PollSpec
 from publisher.posts import MediaEntry, Post
 from publisher.quotes import quote_problems
-from publisher.rules import counted_length, length_problem, limit_problems, post_problem
+from publisher.rules import length_problem, limit_problems, post_problem
 from publisher.split import SplitImpossible, split_status, thread_of
 
 if TYPE_CHECKING:  # Jinja is imported when a post is rendered, not when all come from the render cache
@@ -37,9 +38,11 @@ class Draft:
     def counted_lengths(self, limits: Limits) -> tuple[int, ...]:
         """Mastodon's count of the first status, then of each status after it, spoiler included."""
         url_length = limits.characters_reserved_per_url
-        if url_length not in self.lengths:
-            statuses = thread_of(self.status, [self.status.text, *self.more_texts])
-            self.lengths[url_length] = tuple(counted_length(status, limits) for status in statuses)
+        if url_length not in self.lengths:  # every part of a thread has the first one's content warning
+            texts, spoiler = (self.status.text, *self.more_texts), self.status.spoiler_text
+            self.lengths[url_length] = tuple(
+                status_length(text, spoiler, url_length=url_length) for text in texts
+            )
         return self.lengths[url_length]
 
 
@@ -65,6 +68,16 @@ class DesiredBuilder:
 
         templates = self.config.path(self.config.publish.templates, "publish.templates")
         return Renderer(templates, self.media_paths.confinement)
+
+    def prepare(self) -> None:
+        """Import and build now what rendering needs (the parsers, the default template), before a helper
+        process is forked: then both have it, made once."""
+        from publisher.frontmatter import post_loader
+        from publisher.markdown_text import prepare_parser
+
+        post_loader()
+        prepare_parser()
+        self.templates.has_template(self.config.publish.template)
 
     def draft(self, post: Post) -> Draft:
         """Everything about a post that does not depend on the server; then `fit` applies its limits."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -160,6 +160,11 @@ class Post:
     def line_of(self, field: str) -> int | None:
         return self.parsed.line_of(*key_prefixes(field))
 
+    def without_source_text(self) -> Post:
+        """The post as it is once rendered (and as the render cache recalls it): without the raw front-matter
+        and the body, which only parsing and rendering read."""
+        return replace(self, body="", parsed=ParsedFile({}, "", self.parsed.lines, self.parsed.body_line))
+
     @property
     def thread_bodies(self) -> list[str]:
         """The Markdown of each status: the body cut at lines of `+++`, then the `parts` list."""
@@ -238,9 +243,11 @@ def read_bytes(path: str | Path, confinement: Confinement | None = None) -> byte
     return read_handle(os.open(path, os.O_RDONLY))
 
 
-def parse_post(file: Path, root: Path, posts_dir: Path, data: bytes | None = None) -> Post | list[Problem]:
-    """`data`: the file's bytes when they were read already."""
-    source = file.relative_to(root).as_posix()
+def parse_post(
+    file: Path, root: Path, posts_dir: Path, data: bytes | None = None, source: str | None = None
+) -> Post | list[Problem]:
+    """`data`: the file's bytes when already read; `source`: its path relative to root, when known."""
+    source = file.relative_to(root).as_posix() if source is None else source
     try:
         text = file.read_text(encoding="utf-8") if data is None else utf8_text(data)
         parsed = parse_yaml_file(text) if file.suffix != ".md" else parse_markdown_file(text)

@@ -10,14 +10,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from publisher.config import Config, Limits, load_config
-from publisher.confine import Confinement, RefusedPath
 from publisher.desired import DesiredBuilder, Draft
 from publisher.errors import InvalidInput, Problem
 from publisher.instance import AccountLimits, EffectiveLimits, InstanceCache, effective_limits
 from publisher.length import compile_url_pattern_in_background
 from publisher.models import DesiredStatus
-from publisher.posts import Post, parse_post, post_files, read_bytes
+from publisher.posts import Post
 from publisher.quotes import quote_target_problems
+from publisher.reading import HELPER_MIN_POSTS, read_posts
 from publisher.render_cache import RenderCache
 from publisher.split import thread_replies
 from publisher.state import StateStore
@@ -40,11 +40,16 @@ LimitsRefresh = Callable[[Config], None]
 
 
 def load_project(
-    config_path: Path, *, refresh_limits: LimitsRefresh | None = None, lenient_defaults: bool = False
+    config_path: Path,
+    *,
+    refresh_limits: LimitsRefresh | None = None,
+    lenient_defaults: bool = False,
+    helper_min_posts: int = HELPER_MIN_POSTS,
 ) -> Project:
     """Every post rendered and validated, or InvalidInput with every problem. `lenient_defaults` (check, which
     never asks a server): a problem only against Mastodon's default limits, where nothing says what the
-    account's server allows, is a warning; otherwise its hint says where the limit came from."""
+    account's server allows, is a warning; otherwise its hint says where the limit came from. With at least
+    `helper_min_posts` posts to render, a helper process renders a share of them (see publisher.reading)."""
     config = load_config(config_path)
     posts_dir = config.path(config.publish.posts, "publish.posts")
     if not posts_dir.is_dir():
@@ -53,7 +58,7 @@ def load_project(
             [Problem(config_path.name, None, "publish.posts", f"folder not found: {posts_dir.name}", hint)]
         )
     with collector_paused():
-        return _load_posts(config, posts_dir, refresh_limits, lenient_defaults)
+        return _load_posts(config, posts_dir, refresh_limits, lenient_defaults, helper_min_posts)
 
 
 @contextmanager
@@ -70,21 +75,25 @@ def collector_paused() -> Iterator[None]:
 
 
 def _load_posts(
-    config: Config, posts_dir: Path, refresh_limits: LimitsRefresh | None, lenient_defaults: bool
+    config: Config,
+    posts_dir: Path,
+    refresh_limits: LimitsRefresh | None,
+    lenient_defaults: bool,
+    helper_min_posts: int,
 ) -> Project:
     problems: list[Problem] = []
     warnings: list[Problem] | None = [] if lenient_defaults else None
     cache = RenderCache.for_config(config)
     builder = DesiredBuilder(config, digest=cache.digests.digest)
-    posts, recalled = _parse_all(config, posts_dir, problems, cache, builder)
-    live = [post for post in posts if not post.front.draft]
+    read = read_posts(config, posts_dir, problems, cache, builder, helper_min_posts=helper_min_posts)
+    live = [each.post for each in read if each.draft is not None]
     problems += duplicate_ids(live) + reply_problems(live) + quote_target_problems(live)
-    drafted = [recalled[post.source] if post.source in recalled else builder.draft(post) for post in live]
+    drafted = [each.draft for each in read if each.draft is not None]
     limits, desired = _build_all(config, builder, drafted, problems, refresh_limits, cache, warnings)
     cache.save()
     if problems:
         raise InvalidInput(problems)
-    drafts = tuple(post.id for post in posts if post.front.draft)
+    drafts = tuple(each.post.id for each in read if each.draft is None)
     # The plan shows character counts against the default account's effective limits.
     default_limits = limits.by_account().get(config.default_account, config.limits)
     shown = config.model_copy(update={"limits": default_limits})
@@ -101,7 +110,7 @@ def _build_all(
     warnings: list[Problem] | None,
 ) -> tuple[EffectiveLimits, list[DesiredStatus]]:
     """Apply each account's limits to the rendered posts; a split post becomes several statuses."""
-    if refresh_limits is not None and not problems and not any(draft.problems for draft in drafted):
+    if refresh_limits is not None and drafted and not problems and not any(d.problems for d in drafted):
         if any(_counts_urls(draft) for draft in drafted):
             compile_url_pattern_in_background()  # while the limits are read from the server
         refresh_limits(config)
@@ -163,42 +172,6 @@ def _on_default_limits(
 def _counts_urls(draft: Draft) -> bool:
     """Whether fitting it will count a URL (not recalled with its lengths from the render cache)."""
     return not draft.lengths and any("://" in text for text in (draft.status.text, *draft.more_texts))
-
-
-def _parse_all(
-    config: Config, posts_dir: Path, problems: list[Problem], cache: RenderCache, builder: DesiredBuilder
-) -> tuple[list[Post], dict[str, Draft]]:
-    """Every post file parsed, or recalled from the cache with its draft (keyed by source)."""
-    posts, recalled = [], {}
-    source_of, folder = _source_namer(config.root, posts_dir), str(posts_dir)
-    confinement = Confinement(config.root)
-    for relative in post_files(posts_dir):
-        file, source = posts_dir / relative, source_of(relative)
-        try:  # a string: a recalled post never needs the Path's own
-            data = read_bytes(f"{folder}/{relative}", confinement)
-        except RefusedPath as exc:
-            problems.append(Problem(source, None, "", str(exc), exc.hint))
-            continue
-        known = cache.recall(source, file, data, builder)
-        result = known.post if known else parse_post(file, config.root, posts_dir, data)
-        if isinstance(result, list):
-            problems.extend(result)
-            continue
-        posts.append(result)
-        if known and known.draft:
-            recalled[source] = known.draft
-        if result.front.draft:
-            cache.keep(result)
-    return posts, recalled
-
-
-def _source_namer(root: Path, posts_dir: Path) -> Callable[[str], str]:
-    """A post's path relative to posts_dir -> relative to the root, as Path.relative_to gives it."""
-    try:
-        base = posts_dir.relative_to(root).as_posix()
-    except ValueError:  # posts outside the repository: the slow way, failing where it always did
-        return lambda relative: (posts_dir / relative).relative_to(root).as_posix()
-    return lambda relative: relative if base == "." else f"{base}/{relative}"
 
 
 def _keep(result, problems: list[Problem]) -> bool:

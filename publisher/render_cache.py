@@ -23,8 +23,10 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
+from itertools import chain
 from pathlib import Path
 
 from pydantic import TypeAdapter
@@ -47,6 +49,7 @@ CACHE_SCHEMA = 1  # bump when an entry's meaning changes
 POSTS_FILE = "posts.jsonl"
 MEDIA_FILE = "media.jsonl"
 RENDERING_LIBRARIES = ("markdown-it-py", "Jinja2", "PyYAML", "pydantic-core", "grapheme", "regex")
+JSON_SLICE = 500  # entries serialized at a time when writing a cache file
 RACY_SECONDS = 2  # a file changed this recently may change again within the same mtime tick
 
 
@@ -140,8 +143,12 @@ class RenderCache:
         self.digests = digests
         self._old = _read_entries(self.path, _posts_adapter(), self._header())
         self._new: dict[str, CachedPost] = {}
+        self._adopted: dict[str, CachedPost] = {}  # made this run by a helper process, see `adopt`
         self._hashes: dict[str, str] = {}  # source -> sha256 of the bytes read this run
-        self._recalled: set[str] = set()
+        self._recalled: dict[str, CachedPost] = {}  # source -> the entry its post and draft came from
+        # One set for the entries made here: which fields were set only matters to exclude_unset, never used
+        # on them, and a set per entry would take more memory than most of its fields.
+        self._fields_set = set(CachedPost.model_fields)
         self._changed = False
 
     @classmethod
@@ -154,14 +161,16 @@ class RenderCache:
         self._hashes[source] = sha256 = hashlib.sha256(data).hexdigest()
         entry = self._old.get(source)
         if entry is None or entry.sha256 != sha256:
+            entry = self._adopted.get(source)
+        if entry is None or entry.sha256 != sha256:
             return None
         post = entry.post(source, file)
         if post.front.draft:
-            self._recalled.add(source)
+            self._recalled[source] = entry
             return Recalled(post, None)
         if entry.status is None or not self._same_media(post, entry.status, builder):
             return None
-        self._recalled.add(source)
+        self._recalled[source] = entry
         return Recalled(post, entry.draft(post, entry.status))
 
     def _same_media(self, post: Post, status: DesiredStatus, builder: DesiredBuilder) -> bool:
@@ -176,17 +185,62 @@ class RenderCache:
         sha256 = self._hashes.get(post.source)
         if sha256 is None or (draft is not None and draft.problems):
             return
-        entry = self._old[post.source] if post.source in self._recalled else _entry(sha256, post, draft)
-        if draft is not None and limits is not None:
-            entry = _with_lengths(entry, draft, limits)
+        entry = self._recalled.get(post.source) or self._new.get(post.source)  # kept once already
+        if entry is None:
+            entry = self._entry(sha256, post, draft, limits)
+        elif draft is not None and limits is not None:
+            entry = self._with_lengths(entry, draft, limits)
         self._changed |= entry is not self._old.get(post.source)
         self._new[post.source] = entry
+
+    def known_sources(self) -> set[str]:
+        """The post files an entry was read for (whether still up to date or not)."""
+        return set(self._old)
+
+    def kept_json(self) -> bytes:
+        """The entries kept so far, for `adopt` in another process."""
+        return _posts_adapter().dump_json(self._new, exclude_defaults=True)
+
+    def adopt(self, kept_json: bytes) -> None:
+        """Entries another process of this run made (`kept_json`): recalled like those read from the folder,
+        but new, so `save` writes them."""
+        self._adopted.update(_posts_adapter().validate_json(kept_json))
+
+    def _entry(self, sha256: str, post: Post, draft: Draft | None, limits: Limits | None) -> CachedPost:
+        """What `keep` remembers of a post, built from parts that are valid already: no validation."""
+        values = {
+            "sha256": sha256,
+            "id": post.id,
+            "front": _known_keys(post.front),
+            "lines": post.parsed.lines,
+            "body_line": post.parsed.body_line,
+        }
+        if draft is not None:
+            status = draft.status
+            values.update(status=status, content_hash=status.content_hash, more_texts=draft.more_texts)
+            if limits is not None:
+                values["lengths"] = {limits.characters_reserved_per_url: draft.counted_lengths(limits)}
+        return CachedPost.model_construct(self._fields_set, **values)
+
+    def _with_lengths(self, entry: CachedPost, draft: Draft, limits: Limits) -> CachedPost:
+        """The entry, knowing Mastodon's count of each of its statuses under these limits."""
+        url_length = limits.characters_reserved_per_url
+        if url_length in entry.lengths:
+            return entry
+        lengths = {**entry.lengths, url_length: draft.counted_lengths(limits)}
+        return CachedPost.model_construct(self._fields_set, **{**entry.__dict__, "lengths": lengths})
+
+    def adopted(self) -> frozenset[str]:
+        """The post files whose entries came from another process (`adopt`)."""
+        return frozenset(self._adopted)
 
     def save(self) -> None:
         """Write what changed (a temporary file renamed over the old one); a failure only costs speed."""
         try:
             if self._changed or self._new.keys() != self._old.keys():
-                _write_entries(self.path, _posts_adapter(), self._header(), self._new)
+                # In the order of their paths: the same file whichever process kept which entry first.
+                entries = {source: self._new[source] for source in sorted(self._new)}
+                _write_entries(self.path, _posts_adapter(), self._header(), entries)
             self.digests.save()
         except OSError as exc:
             log.info("could not write the render cache in %s: %s", self.path.parent, exc)
@@ -195,35 +249,11 @@ class RenderCache:
         return {"schema": CACHE_SCHEMA, "fingerprint": self.fingerprint}
 
 
-def _entry(sha256: str, post: Post, draft: Draft | None) -> CachedPost:
-    parsed = CachedPost(
-        sha256=sha256,
-        id=post.id,
-        front=_known_keys(post.front),
-        lines=post.parsed.lines,
-        body_line=post.parsed.body_line,
-    )
-    if draft is None:
-        return parsed
-    status = draft.status
-    return parsed.model_copy(
-        update={"status": status, "content_hash": status.content_hash, "more_texts": draft.more_texts}
-    )
-
-
 def _known_keys(front: FrontMatter) -> FrontMatter:
     """The front-matter without the data only templates read: their output is kept."""
     if not front.vars and not front.site_keys:
         return front
     return front.model_copy(update={"vars": {}, "site_keys": {}})
-
-
-def _with_lengths(entry: CachedPost, draft: Draft, limits: Limits) -> CachedPost:
-    """The entry, knowing Mastodon's count of each of its statuses under these limits."""
-    url_length = limits.characters_reserved_per_url
-    if url_length in entry.lengths:
-        return entry
-    return entry.model_copy(update={"lengths": {**entry.lengths, url_length: draft.counted_lengths(limits)}})
 
 
 def _read_entries(path: Path, adapter: TypeAdapter[dict], header: dict) -> dict:
@@ -243,16 +273,30 @@ def _read_entries(path: Path, adapter: TypeAdapter[dict], header: dict) -> dict:
 
 
 def _write_entries(path: Path, adapter: TypeAdapter[dict], header: dict, entries: dict) -> None:
-    body = adapter.dump_json(entries, exclude_defaults=True)
-    _write_atomically(path, json.dumps(header).encode() + b"\n" + body)
+    _write_atomically(path, chain([json.dumps(header).encode() + b"\n"], _json_object(adapter, entries)))
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def _json_object(adapter: TypeAdapter[dict], entries: dict) -> Iterator[bytes]:
+    """adapter.dump_json(entries), byte for byte, made a slice of entries at a time: the whole of 10,000
+    posts' entries is megabytes, and pydantic's buffer for it about twice that."""
+    if not entries:
+        yield adapter.dump_json(entries, exclude_defaults=True)
+        return
+    names = list(entries)
+    for start in range(0, len(names), JSON_SLICE):
+        part = {name: entries[name] for name in names[start : start + JSON_SLICE]}
+        members = adapter.dump_json(part, exclude_defaults=True)[1:-1]  # without the braces
+        yield (b"{" if start == 0 else b",") + members
+    yield b"}"
+
+
+def _write_atomically(path: Path, parts: Iterable[bytes]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            for part in parts:
+                stream.write(part)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
