@@ -27,7 +27,7 @@ from repos import (
 )
 from rows import FULL, Row, Settings, full_run_target, ratio, seconds
 
-from publisher.sandbox import FakeMastodon
+from publisher.sandbox import FakeMastodon, Quirks
 
 MIB = 1024 * 1024
 BASELINE = Path(__file__).with_name("baseline.py")
@@ -59,9 +59,12 @@ class TimedFake(FakeMastodon):
 
 
 @contextmanager
-def fake_server(latency: float, rate_limits: dict = GENEROUS) -> Iterator[TimedFake]:
+def fake_server(
+    latency: float, rate_limits: dict = GENEROUS, quirks: Quirks = Quirks()
+) -> Iterator[TimedFake]:
     token = secrets.token_urlsafe(18)
-    with TimedFake(token=token, latency=latency, media_processing_polls=0, rate_limits=rate_limits) as server:
+    options = {"latency": latency, "media_processing_polls": 0, "rate_limits": rate_limits, "quirks": quirks}
+    with TimedFake(token=token, **options) as server:
         yield server
 
 
@@ -98,9 +101,10 @@ def empty_sync(settings: Settings, workdir: Path) -> Measured:
         return publish_sync(new_repo(workdir, server, lambda root: None), server, statuses=0, media=0)
 
 
-def our_sync(settings: Settings, workdir: Path) -> Measured:
+def our_sync(settings: Settings, workdir: Path, quirks: Quirks = Quirks()) -> Measured:
+    """`quirks`: the fake server's; by default it announces its Mastodon API version like Mastodon 4.3+."""
     posts, images = settings.sync_posts, settings.images_per_post
-    with fake_server(settings.latency) as server:
+    with fake_server(settings.latency, quirks=quirks) as server:
         config = new_repo(workdir, server, lambda root: image_posts(root, posts, images))
         return publish_sync(config, server, statuses=posts, media=posts * images)
 
@@ -128,6 +132,7 @@ def sync_rows(settings: Settings, workdir: Path, help_seconds: float) -> tuple[l
     """`help_seconds`: row (e)'s `publish --help`, the start-up in the pipelined minimum."""
     empty = best_of(settings.runs + 1, lambda: empty_sync(settings, workdir))
     ours = best_of(settings.runs, lambda: our_sync(settings, workdir))
+    by_id = best_of(settings.runs, lambda: our_sync(settings, workdir, Quirks(order_media_by_id=True)))
     baseline = best_of(settings.runs, lambda: baseline_sync(settings, workdir))
     minimum = (settings.sync_posts + 1) * settings.latency + help_seconds
     latency_ms = settings.latency * 1000
@@ -152,6 +157,11 @@ def sync_rows(settings: Settings, workdir: Path, help_seconds: float) -> tuple[l
             f"(posts + 1) × latency + `publish --help` ({seconds(help_seconds)}, row (e))",
         ),
         Row(f"(a) `publish sync`, {shape}", seconds(ours.seconds), sent(ours)),
+        Row(
+            "(a) the same against a server that may order attachments by id",
+            seconds(by_id.seconds),
+            "announces no API version: each post's files one after another",
+        ),
         Row(
             "(a) speed-up over the baseline",
             ratio(speedup),
