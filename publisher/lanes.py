@@ -69,24 +69,32 @@ class Handoffs:
     def __init__(self, lanes: Sequence[Lane]):
         self._lane_of = {change.post_id: lane.account for lane in lanes for change in lane.writes}
         self._done = {post_id: threading.Event() for post_id in self._lane_of}
+        self._left: set[str] = set()  # writes a lane stopped before, in time: the next run makes them
 
     def account_of(self, post_id: str) -> str:
         """The account whose lane writes `post_id`; "" for a post this run does not write."""
         return self._lane_of.get(post_id, "")
 
-    def wait_for_targets(self, change: Change) -> None:
-        """Block until every post this one replies to or quotes is done in its own lane (or abandoned
-        there: then this write finds it unpublished and says so). Plan order puts targets first, so
-        every wait is for a write earlier in the plan, and lanes never wait on each other in a circle."""
+    def wait_for_targets(self, change: Change) -> str | None:
+        """Block until every post this one replies to or quotes is done in its own lane; the first one that
+        lane left for the next run, if any (one it failed on is found unpublished, and said so). Plan
+        order puts targets first, so every wait is for a write earlier in the plan: no circle of waits."""
         if change.desired is None:
-            return
+            return None
         for target in targets(change.desired):
             if self._lane_of.get(target, change.account) != change.account:
                 self._done[target].wait()
+                if target in self._left:
+                    return target
+        return None
 
     def done(self, changes: Sequence[Change]) -> None:
         for change in changes:
             self._done[change.post_id].set()
+
+    def left_for_next_run(self, changes: Sequence[Change]) -> None:
+        self._left.update(change.post_id for change in changes)
+        self.done(changes)
 
 
 def run_side_by_side(lanes: Sequence[Lane], run_lane: Callable[[Lane], None], stop: threading.Event) -> None:

@@ -109,12 +109,13 @@ class SyncRun(EditSteps, AdjustSteps):
             for index, change in enumerate(lane.writes):
                 if self._stop.is_set():
                     return
-                self._handoffs.wait_for_targets(change)
                 try:
+                    self._wait_for_targets(change)
                     self._apply_in_time(lane, index)
                 except OutOfTime as late:
                     detail = lane.budget.stop_reason(len(lane.writes) - index, late)
                     self._emit(SyncEvent("stopped", "", detail=detail, account=lane.label))
+                    self._handoffs.left_for_next_run(lane.writes[index:])
                     return
                 except PublishError as exc:
                     if lane.named:  # the other accounts go on: say it now, not only at the end
@@ -125,6 +126,13 @@ class SyncRun(EditSteps, AdjustSteps):
         finally:
             self._handoffs.done(lane.writes)  # what this lane will not write: no other lane waits for it
             lane.pool.close()
+
+    def _wait_for_targets(self, change: Change) -> None:
+        """A reply or quote waits for its target's lane; when that lane left the target for the next run
+        (out of time), so does this one."""
+        left = self._handoffs.wait_for_targets(change)
+        if left is not None:
+            raise OutOfTime(f"{change.post_id} waits for {left}, which its own lane left for the next run")
 
     def _before_writing(self, plan: Plan, writes: tuple[Change, ...]) -> None:
         """Tokens checked and copies adopted before any write; renamed posts' records follow their files."""

@@ -409,3 +409,25 @@ def test_an_interrupt_stops_every_lane_between_posts_and_waits_for_them(clock):
     assert sorted(ended) == [("a", True), ("b", True)]
     for lane in lanes:
         lane.pool.close()
+
+
+def test_a_reply_whose_parent_was_left_for_the_next_run_is_left_too(tmp_path, servers, clock):
+    """Alice's statuses take 10 s each (of fake time) and --max-duration is 15 s: her second post, the
+    question, is left for the next run, and so is Bob's answer to it: stopped, not failed."""
+    running = servers("alice", "bob")
+
+    def alice_slow(phase, request):
+        if phase == "received" and request.path == STATUSES:
+            clock.advance(10)
+
+    running["alice"].observers.append(alice_slow)
+    posts = {"a1.md": post("alice", "Alice first."), "a2.md": post("alice", "The question.", id="question")}
+    posts |= {"b.md": post("bob", "The answer.", reply_to="question")}
+    config, events, failure = sync_lanes(tmp_path, running, posts, clock, max_duration=15)
+    assert failure is None and not [event for event in events if event.action == "failed"]
+    stopped = {event.account: event.detail for event in events if event.action == "stopped"}
+    assert set(stopped) == {"alice", "bob"}
+    assert "b waits for question, which its own lane left for the next run" in stopped["bob"]
+    assert set(read_state(config)["posts"]) == {"a1"} and not running["bob"].statuses
+    run_sync(config, clock, env=env_for(running))  # the next run goes on
+    assert set(read_state(config)["posts"]) == {"a1", "question", "b"}
