@@ -553,28 +553,13 @@ def note_limits(ctx: typer.Context, config: Path, account: str | None = None) ->
 # Start-up (parsing, imports, pydantic's schemas) builds objects that live until exit and next to no garbage,
 # and the collector would scan them over and over (0.013 s of an empty sync's 0.2). `main` pauses it until the
 # command's work begins; whatever start-up built is then frozen, so no collection ever scans it again.
-_start_up = {"collector_paused": False}
-
-
-def pause_collector() -> bool:
-    """Pause the collector for start-up; whether it was running."""
-    collecting = gc.isenabled()
-    gc.disable()
-    _start_up["collector_paused"] = collecting
-    return collecting
 
 
 def work_begins() -> None:
     """Called by each command whose work grows with the posts or the account (sync, plan, preview, import)
-    once it has imported what it needs: the collector runs again (the others end before it matters)."""
-    if _start_up["collector_paused"]:
+    once it has imported what it needs: the collector `main` paused runs again (the others end first)."""
+    if not gc.isenabled():
         gc.freeze()
-        resume_collector(True)
-
-
-def resume_collector(collecting: bool) -> None:
-    _start_up["collector_paused"] = False
-    if collecting:
         gc.enable()
 
 
@@ -583,7 +568,8 @@ def main(args: list[str] | None = None, obj: Collaborators | None = None) -> Non
     # publish uses no pydantic plugins; looking for them reads the metadata of every installed package.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     arguments = sys.argv[1:] if args is None else args
-    collecting = pause_collector()
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         app(arguments, prog_name="publish", obj=obj)
     except KeyboardInterrupt:
@@ -604,7 +590,10 @@ def main(args: list[str] | None = None, obj: Collaborators | None = None) -> Non
         # The interpreter's last garbage collection would walk every object of the run (pydantic's
         # schemas, every post) only to free them at exit anyway: about 0.2 s. Frozen objects are skipped.
         gc.freeze()
-        resume_collector(collecting)
+        if collecting:
+            gc.enable()
+        else:  # as the caller had it
+            gc.disable()
 
 
 __all__ = ["app", "main", "Collaborators", "EXIT_INVALID"]
