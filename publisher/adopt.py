@@ -73,7 +73,7 @@ class Adopter:
     def prepare(self, writes: Sequence[Change], state: State) -> None:
         """Check each writing account's token; read the statuses of each account with new posts. Accounts
         are read side by side (each on its own server, under its own rate limits)."""
-        accounts = sorted({change.account for change in writes})
+        accounts = sorted({name for change in writes for name in change.accounts})
         if len(accounts) < 2:
             for account in accounts:
                 self._prepare_account(account, writes, state)

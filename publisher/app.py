@@ -23,7 +23,7 @@ from publisher.instance import (
     refresh_announcements,
     stale_refresher,
 )
-from publisher.plan import ChangeKind, Plan, compute_plan
+from publisher.plan import Plan, compute_plan
 from publisher.plan_checks import plan_problems
 from publisher.project import Project, collector_paused, load_project
 from publisher.safety import SyncOptions, check_safety
@@ -194,8 +194,7 @@ def sync(
         check_safety(plan, state, project.config, options, limits_by_account(project))
         if options.dry_run or not plan.writes:
             return SyncResult(project, plan, tuple(adopted), bool(adopted))
-        accounts = {change.account for change in plan.writes if change.kind != ChangeKind.MOVE}
-        clients = make_clients(project.config, accounts, environ, factory)
+        clients = make_clients(project.config, plan.accounts_sent_to, environ, factory)
         from publisher.adopt import Adopter
         from publisher.history import FileHistory
         from publisher.sync import SyncRun

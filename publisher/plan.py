@@ -71,6 +71,11 @@ class Change:
         """The account the change is made on: the post's, or the recorded one's for a post that is gone."""
         return self.desired.account if self.desired else self.record.account
 
+    @property
+    def accounts(self) -> frozenset[str]:
+        """Every account the change sends to: a replace onto another account deletes on the recorded one."""
+        return frozenset({self.account, self.record.account} if self.record else {self.account})
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -86,6 +91,12 @@ class Plan:
     @property
     def writes(self) -> tuple[Change, ...]:
         return tuple(change for change in self.changes if change.kind.writes)
+
+    @property
+    def accounts_sent_to(self) -> frozenset[str]:
+        """Every account applying the plan sends to (moving a record sends nothing)."""
+        sending = (change for change in self.writes if change.kind != ChangeKind.MOVE)
+        return frozenset(name for change in sending for name in change.accounts)
 
 
 def idempotency_key(desired: DesiredStatus, replacing: str | None = None) -> str:

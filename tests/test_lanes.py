@@ -431,3 +431,18 @@ def test_a_reply_whose_parent_was_left_for_the_next_run_is_left_too(tmp_path, se
     assert set(read_state(config)["posts"]) == {"a1"} and not running["bob"].statuses
     run_sync(config, clock, env=env_for(running))  # the next run goes on
     assert set(read_state(config)["posts"]) == {"a1", "question", "b"}
+
+
+def test_a_post_moved_to_another_account_is_deleted_on_the_old_and_posted_on_the_new(
+    tmp_path, servers, clock
+):
+    running = servers("alice", "bob")
+    config, _, failure = sync_lanes(tmp_path, running, {"a.md": post("alice", "Hello.")}, clock)
+    assert failure is None and texts(running["alice"]) == ["Hello."]
+    (tmp_path / "posts/a.md").write_text(post("bob", "Hello."))
+    moved = run_sync(config, clock, env=env_for(running), allow_replace=True, force=True)
+    assert [event.action for event in moved.events if event.post_id == "a"][-2:] == ["deleted", "created"]
+    assert texts(running["alice"]) == [] and texts(running["bob"]) == ["Hello."]
+    token_checks = [r for r in running["alice"].requests if r.path == "/api/v1/accounts/verify_credentials"]
+    assert len(token_checks) == 2, "the old account's token is checked before anything is sent"
+    assert read_state(config)["posts"]["a"]["account"] == "bob"
