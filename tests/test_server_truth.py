@@ -13,6 +13,7 @@ import requests
 from publisher import app
 from publisher.cli import app as cli
 from publisher.errors import PublishError
+from publisher.plan import ChangeKind
 from publisher.safety import SyncOptions
 from publisher.sandbox.server import FakeMastodon
 from publisher.state import StateStore
@@ -199,7 +200,7 @@ def test_a_reply_recorded_against_an_old_parent_is_re_created(tmp_path, clock, s
     data["posts"]["b"]["in_reply_to_id"] = "1"  # what the old bug recorded: the deleted parent's id
     path.write_text(json.dumps(data))
 
-    change = app.make_plan(config, clock=clock).plan.of(app.ChangeKind.REPLACE)[0]
+    change = app.make_plan(config, clock=clock).plan.of(ChangeKind.REPLACE)[0]
 
     assert change.post_id == "b" and "old status of a" in change.reason
 
@@ -236,7 +237,7 @@ def test_refresh_shows_an_edit_made_on_the_server_and_the_file_wins(tmp_path, cl
     )
 
     plan = app.make_plan(config, clock=clock, refresh=app.Refresh(ENV, client_factory(clock))).plan
-    (change,) = plan.of(app.ChangeKind.UPDATE)
+    (change,) = plan.of(ChangeKind.UPDATE)
     assert change.server_text == "Changed in the web interface." and "edited on the server" in change.reason
     run_sync(config, clock, refresh=True)
     assert server.statuses[status_id]["text"] == "As written in the file."
