@@ -101,15 +101,12 @@ class State(Frozen):
         return self.model_copy(update={"pending": {**self.pending, post_id: intent}})
 
     def moved(self, old: str, new: str, source: str | None = None) -> State:
-        """The record of `old` under `new` (with its new source file), and every reply to `old` re-pointed."""
+        """The record of `old` under `new` (with its new source file), and every reply to or quote of `old`
+        re-pointed."""
         record = self.posts[old]
         if source is not None:
             record = record.model_copy(update={"source": source})
-        posts = {
-            key: value.model_copy(update={"reply_to": new}) if value.reply_to == old else value
-            for key, value in self.posts.items()
-            if key != old
-        }
+        posts = {key: _pointing_at(value, old, new) for key, value in self.posts.items() if key != old}
         posts[new] = record
         pending = {new if key == old else key: value for key, value in self.pending.items()}
         return self.model_copy(update={"posts": posts, "pending": pending})
@@ -307,3 +304,9 @@ class SerializedRecords:
             line = f"    {json.dumps(key, ensure_ascii=False)}: {text}"
         kept[key] = (record, line)
         return line
+
+
+def _pointing_at(record: StatusRecord, old: str, new: str) -> StatusRecord:
+    """`record`, its reply target and its quote re-pointed from post `old` to `new`."""
+    update = {field: new for field in ("reply_to", "quote") if getattr(record, field) == old}
+    return record.model_copy(update=update) if update else record

@@ -228,6 +228,21 @@ def test_a_renamed_post_with_a_new_pin_moves_its_record_then_pins():
     assert change.reason == "renamed from old-name; pin it on the profile"
 
 
+@pytest.mark.parametrize(
+    ("field", "sent_as"), [("quote", "quoted_status_id"), ("reply_to", "in_reply_to_id")]
+)
+def test_renaming_a_quoted_or_answered_post_leaves_the_quote_or_reply_as_it_is(field, sent_as):
+    """The record follows the renamed file, and so does what points at it: nothing is re-created."""
+    target, pointing = post("new-a"), post("b", **{field: "new-a"})
+    old_target = recorded(target, "201", source="posts/old-a.md")
+    old_pointing = recorded(pointing, "202", **{field: "old-a", sent_as: "201"})
+    plan = compute_plan([target, pointing], State(posts={"old-a": old_target, "b": old_pointing}), NOW)
+    assert {change.post_id: change.kind for change in plan.changes} == {
+        "new-a": ChangeKind.MOVE,
+        "b": ChangeKind.UNCHANGED,
+    }
+
+
 # -- what the plan refuses as a whole ----------------------------------------------------------------------
 
 
