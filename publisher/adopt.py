@@ -28,7 +28,7 @@ from publisher.records import (
 )
 from publisher.state import PendingCreate, State, StatusRecord
 from publisher.uploads import media_record
-from publisher.verify import Mismatch, stored_differences, stored_quote_id, stored_quote_policy
+from publisher.verify import Mismatch, quote_pending, stored_differences, stored_quote_id, stored_quote_policy
 
 log = logging.getLogger(__name__)
 
@@ -95,13 +95,17 @@ class Adopter:
     def adopt(self, post: DesiredStatus, state: State) -> Adoption | None:
         """A copy of `post` on the server, if there is one; `state` says where its parent is."""
         copies = self.copies.get(post.account)
-        parent_id = self._seen(post, state.posts.get(post.reply_to or ""))
-        if copies is None or (post.reply_to and parent_id is None):
+        if copies is None:
+            return None
+        parent_id = self._seen(post, state.posts.get(post.reply_to or ""))  # may be a lookup: only when asked
+        if post.reply_to and parent_id is None:
             return None  # a reply whose parent is not on the server cannot be there either
         sought = Sought(post.post_id, post.text, post.spoiler_text, len(post.media), parent_id)
         found = copies.find(sought, scheduled=post.publish_at is not None)
+        if found is None:
+            return None
         quoted_id = self._seen(post, state.posts.get(quoted_post(post) or ""))
-        return None if found is None else self._adoption(post, found, parent_id, quoted_id, state)
+        return self._adoption(post, found, parent_id, quoted_id, state)
 
     def _seen(self, post: DesiredStatus, target: StatusRecord | None) -> str | None:
         """The id on `post`'s server of a status it points at, if that is published and known there."""
@@ -146,9 +150,7 @@ def _server_settings(post: DesiredStatus, found: Status | ScheduledStatus, diffe
     """What the copy has of a quote, a quote policy and a pin: the plan then mends what the file wants
     otherwise (a missing quote by a replace, the policy and the pin with requests of their own)."""
     raw = stored_fields(found)
-    quote = raw.get("quote")
-    pending = isinstance(quote, dict) and quote.get("state") == "pending"
-    has_quote = pending or stored_quote_id(raw) is not None
+    has_quote = quote_pending(raw) or stored_quote_id(raw) is not None
     quote_differs = any(difference.field == "quote" for difference in differences) or not has_quote
     return {
         "quote": None if quote_differs else post.quote,

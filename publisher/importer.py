@@ -123,7 +123,7 @@ def import_statuses(
         if not dry_run:
             store.save(run.state)
     unmatched = tuple(raw.get("url") or raw["id"] for _, raw in run.unclaimed())
-    requests = sum(copies.requests for copies in run.adopter.copies.values())
+    requests = run.adopter.requests
     return ImportResult(tuple(run.matched), tuple(written), unmatched, tuple(skipped), requests, dry_run)
 
 

@@ -27,10 +27,9 @@ class SyncOptions:
 
 
 def check_safety(
-    plan: Plan, state: State, config: Config, options: SyncOptions, limits: Mapping[str, Limits] | None = None
+    plan: Plan, state: State, config: Config, options: SyncOptions, limits: Mapping[str, Limits]
 ) -> None:
-    """`limits`: each account's effective limits (default: the config's for every account)."""
-    limits = limits if limits is not None else dict.fromkeys(config.accounts, config.limits)
+    """`limits`: each account's effective limits."""
     problems = plan_problems(plan, state, limits)
     if not options.allow_replace:
         problems += [

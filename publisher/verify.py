@@ -117,8 +117,7 @@ def _shown_poll(shape: tuple[tuple[str, ...], bool] | None) -> str:
 def _quote(sent: dict, stored: dict) -> list[Mismatch]:
     """A quote of another server's status waits for that server's approval: until then no id to compare."""
     asked = sent.get("quoted_status_id")
-    quote = stored.get("quote")
-    if asked is None or (isinstance(quote, dict) and quote.get("state") == "pending"):
+    if asked is None or quote_pending(stored):
         return []
     kept = stored_quote_id(stored)
     return [] if kept == _as_text(asked) else [Mismatch("quote", f"status {_shown(asked)}", _status(kept))]
@@ -141,6 +140,12 @@ def _pinned(sent: dict, stored: dict) -> list[Mismatch]:
         return []
     asked, kept = _flag(sent["pinned"]), _flag(stored["pinned"])
     return [] if asked == kept else [Mismatch("pinned", _shown(asked), _shown(kept))]
+
+
+def quote_pending(stored: dict) -> bool:
+    """The quote of another server's status waits for that server's approval (it names no status yet)."""
+    quote = stored.get("quote")
+    return isinstance(quote, dict) and quote.get("state") == "pending"
 
 
 def stored_quote_id(stored: dict) -> str | None:
