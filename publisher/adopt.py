@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,6 +26,7 @@ from publisher.records import (
     stored_fields,
 )
 from publisher.state import PendingCreate, State, StatusRecord
+from publisher.threads import side_by_side
 from publisher.uploads import media_record
 from publisher.verify import Mismatch, quote_pending, stored_differences, stored_quote_id, stored_quote_policy
 
@@ -74,13 +74,7 @@ class Adopter:
         """Check each writing account's token; read the statuses of each account with new posts. Accounts
         are read side by side (each on its own server, under its own rate limits)."""
         accounts = sorted({name for change in writes for name in change.accounts})
-        if len(accounts) < 2:
-            for account in accounts:
-                self._prepare_account(account, writes, state)
-            return
-        with ThreadPoolExecutor(len(accounts), thread_name_prefix="adopt") as executor:
-            for read in [executor.submit(self._prepare_account, a, writes, state) for a in accounts]:
-                read.result()  # the first account's failure is raised, as when read one by one
+        side_by_side(lambda account: self._prepare_account(account, writes, state), accounts, "adopt")
 
     def _prepare_account(self, account: str, writes: Sequence[Change], state: State) -> None:
         new = [change.desired for change in writes if change.account == account and looks_first(change)]

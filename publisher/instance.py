@@ -26,6 +26,7 @@ from publisher.clock import Clock
 from publisher.config import Account, Config, Limits
 from publisher.confine import RefusedPath, read_regular
 from publisher.errors import ApiError
+from publisher.threads import side_by_side
 from publisher.untrusted import token_from
 
 log = logging.getLogger(__name__)
@@ -254,7 +255,7 @@ def refresh_announcements(
         instance = config.accounts[name].instance
         if instance in due or force or not _fresh(cache.load(instance), now):
             due.setdefault(instance, []).append(name)
-    asked = _side_by_side(lambda names: _first_answer(config, fetch, names), list(due.values()))
+    asked = side_by_side(lambda names: _first_answer(config, fetch, names), list(due.values()), "limits")
     refreshed: list[str] = []
     for instance, document in zip(due, asked, strict=True):
         if document is not None:
@@ -274,16 +275,6 @@ def _first_answer(config: Config, fetch: InstanceFetch, names: list[str]) -> Any
         if document is not None:
             return document
     return None
-
-
-def _side_by_side(work: Callable[[list[str]], Any], items: list[list[str]]) -> list[Any]:
-    """`work` on each item, on threads when there are several (each instance answers at its own pace)."""
-    if len(items) < 2:
-        return [work(item) for item in items]
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(len(items), thread_name_prefix="limits") as executor:
-        return list(executor.map(work, items))
 
 
 Warn = Callable[[str], None]
