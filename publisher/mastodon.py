@@ -320,19 +320,19 @@ class MastodonClient(StatusActions):
 
     def edit_status(self, status_id: str, params: dict[str, Any]) -> Status:
         """PUT the full new state: any field left out is cleared by the server."""
-        response = self._http.request("PUT", _status_path(status_id), json=params)
+        response = self._http.request("PUT", status_path(status_id), json=params)
         return self._status(response)
 
     def delete_status(self, status_id: str) -> dict[str, Any]:
         """The deleted status, with its source text. NotFound may mean an earlier try succeeded."""
-        return mapping(self._http.request("DELETE", _status_path(status_id)).body)
+        return mapping(self._http.request("DELETE", status_path(status_id)).body)
 
     def get_status(self, status_id: str) -> Status:
-        return self._status(self._http.request("GET", _status_path(status_id)))
+        return self._status(self._http.request("GET", status_path(status_id)))
 
     def status_source(self, status_id: str) -> dict[str, Any]:
         """GET /api/v1/statuses/:id/source: the plain text and spoiler as they were sent."""
-        response = self._http.request("GET", _status_path(status_id) + "/source")
+        response = self._http.request("GET", status_path(status_id) + "/source")
         source = json_object(response)
         return {**source, **typed_texts(source, "text", "spoiler_text")}
 
@@ -389,7 +389,7 @@ def _page(limit: int, max_id: str | None) -> dict[str, Any]:
     return {"limit": limit} if max_id is None else {"limit": limit, "max_id": max_id}
 
 
-def _status_path(status_id: str) -> str:
+def status_path(status_id: str) -> str:
     return api_path("/api/v1/statuses/{}", status_id)
 
 

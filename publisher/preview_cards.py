@@ -169,9 +169,9 @@ def plan_card(
     }
     if post is not None:
         fields = _desired_fields(post, root, limits, instance, folder)
-        return Card(**common, **fields, **wanted_quote_pin(post))
+        return Card(**common, **fields, **quote_pin(post))
     assert record is not None  # without a desired post: a recorded one deleted, orphaned or gone
-    return Card(**common, **_recorded_fields(record, limits, instance), **recorded_quote_pin(record))
+    return Card(**common, **_recorded_fields(record, limits, instance), **quote_pin(record))
 
 
 def card_note(change: Change) -> str:
@@ -232,25 +232,22 @@ def _recorded_media(media: MediaRecord) -> CardMedia:
 # -- quote, quote policy and pin -------------------------------------------------------------------------
 
 
-def wanted_quote_pin(post: DesiredStatus) -> dict[str, Any]:
-    """The quote, quote policy and pin a post asks for."""
-    return {"quote": post.quote, "quote_policy": post.quote_policy, "pinned": bool(post.pinned)}
-
-
-def recorded_quote_pin(record: StatusRecord) -> dict[str, Any]:
-    """The quote, quote policy and pin publish last set on a published status."""
-    return {"quote": record.quote, "quote_policy": record.quote_policy, "pinned": bool(record.pinned)}
+def quote_pin(source: DesiredStatus | StatusRecord) -> dict[str, Any]:
+    """The quote, quote policy and pin a post asks for, or that publish last set on its status."""
+    return {"quote": source.quote, "quote_policy": source.quote_policy, "pinned": bool(source.pinned)}
 
 
 def server_quote_pin(body: Mapping[str, Any]) -> dict[str, Any]:
     """The quote, quote policy and pin a server's Status (or a ScheduledStatus's params) says it has."""
     quote = body.get("quote") if isinstance(body.get("quote"), dict) else {}
     quoted = quote.get("quoted_status") if isinstance(quote.get("quoted_status"), dict) else {}
-    quoted_id = stored_quote_id(dict(body))
+    stored, state = dict(body), str(quote.get("state") or "")
+    quoted_id = stored_quote_id(stored)
+    pending = f"a status ({state})" if state else "a status"  # a server may leave the state out
     return {
-        "quote": f"status {quoted_id}" if quoted_id else (f"a status ({quote['state']})" if quote else None),
+        "quote": f"status {quoted_id}" if quoted_id else (pending if quote else None),
         "quote_text": quoted.get("text") or None,
-        "quote_state": str(quote.get("state") or ""),
-        "quote_policy": stored_quote_policy(dict(body)),
+        "quote_state": state,
+        "quote_policy": stored_quote_policy(stored),
         "pinned": body.get("pinned") is True,
     }

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-from publisher.clock import parse_iso8601
+from publisher.clock import moment_or_none
 
 MEDIA_UPLOAD_PATH = re.compile(r"^/api/v\d+/media/?$")
 STATUS_PATH = re.compile(r"^/api/v1/statuses(/[^/]+)?/?$")
@@ -65,12 +65,8 @@ def reset_from_headers(headers: Mapping[str, str], now: datetime) -> datetime | 
 def _parse_ratelimit_reset(value: str | None) -> datetime | None:
     """When the window ends. Mastodon's windows end on a whole second, but it announces that second plus the
     fraction of a second of the request's own time (now + period - now.to_i % period): up to a second late."""
-    if not value:
-        return None
-    try:
-        return parse_iso8601(value).replace(microsecond=0)
-    except (ValueError, OverflowError):
-        return None
+    moment = moment_or_none(value)
+    return moment.replace(microsecond=0) if moment else None
 
 
 def _parse_retry_after(headers: Mapping[str, str], now: datetime) -> datetime | None:

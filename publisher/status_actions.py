@@ -45,10 +45,10 @@ def own_status_id(url: str, instance: str) -> str | None:
     return found["id"] if found and not parts.query else None
 
 
-def _path(status_id: str, action: str = "") -> str:
-    from publisher.mastodon import api_path  # mastodon.py imports this module: its helpers load with it
+def _path(status_id: str, action: str) -> str:
+    from publisher.mastodon import status_path  # mastodon.py imports this module: its helpers load with it
 
-    return api_path("/api/v1/statuses/{}" + action, status_id)
+    return status_path(status_id) + action
 
 
 class StatusActions:
