@@ -14,9 +14,8 @@ import grapheme
 from publisher.config import Limits
 from publisher.errors import Problem
 from publisher.imagesize import image_dimensions
-from publisher.length import status_length
 from publisher.media import MediaFileError, file_digest, media_kind, resolve_media_path, sniff_mime_type
-from publisher.models import DesiredStatus, MediaSpec
+from publisher.models import MediaSpec
 from publisher.posts import MediaEntry, PollEntry, Post
 
 THUMBNAIL_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
@@ -34,10 +33,6 @@ class MediaFile:
 
 def post_problem(post: Post, field: str, message: str, hint: str = "") -> Problem:
     return Problem(post.source, post.line_of(field), field, message, hint)
-
-
-def counted_length(status: DesiredStatus, limits: Limits) -> int:
-    return status_length(status.text, status.spoiler_text, url_length=limits.characters_reserved_per_url)
 
 
 def length_problem(post: Post, count: int, limits: Limits) -> Problem:

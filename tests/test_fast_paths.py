@@ -81,7 +81,7 @@ CLUSTER_PIECES = [
 def test_url_scan_of_words_with_a_scheme_matches_the_whole_text_scan(seed):
     for text in random_texts(seed, URL_PIECES, 50, 12):
         whole_text = [match.span("url") for match in length._url_pattern().finditer(text) if match["scheme"]]
-        words = [match.span("url") for match in length._url_matches(text) if match["scheme"]]
+        words = [(start, start + len(url)) for start, url, scheme, _ in length._found_urls(text) if scheme]
         assert words == whole_text, repr(text)
 
 
@@ -105,7 +105,8 @@ def test_plain_url_shortcut_matches_the_url_pattern(seed):
         simple = length._simple_url(text, 4, len(text))
         if simple is None:
             continue
-        matches = [(m.start("url"), m["url"], m["scheme"], m["domain"]) for m in length._url_matches(text)]
+        found = length._word_matches(text, 4, len(text))
+        matches = [(m.start("url"), m["url"], m["scheme"], m["domain"]) for m in found]
         assert matches == [(4, *simple)], repr(word)
 
 
