@@ -7,7 +7,7 @@ import re
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from publisher.simple_markdown import simple_markdown_text
+from publisher.simple_markdown import BLOCK_START, OTHER_MARKUP, simple_markdown_text, tidy
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -19,7 +19,7 @@ _RULE = "———"
 _INDENT = "  "
 # Text that CommonMark would turn into paragraphs only: no inline markup, entity, escape or HTML anywhere,
 # and no line that could open a block (indent, heading, quote, list, rule, fence, setext underline).
-_MAYBE_MARKUP = re.compile(r"[*_`\[\]<>&\\~\r\0]|^(?![ \t]*$)(?:\s|#(?![^\s#])|[>+\-=|0-9])", re.MULTILINE)
+_MAYBE_MARKUP = re.compile(rf"[*_{OTHER_MARKUP}]|^(?![ \t]*$)(?:{BLOCK_START})", re.MULTILINE)
 _BLANK_LINES = re.compile(r"\n(?:[ \t]*\n)+")
 
 
@@ -42,12 +42,12 @@ def markdown_to_text(source: str) -> str:
         simple = simple_markdown_text(source)  # emphasis and bullet items only: still no parser needed
         return parsed_markdown_to_text(source) if simple is None else simple
     # Nothing for the parser to do but split paragraphs: many times faster, and the same text.
-    return _tidy(_BLANK_LINES.sub("\n\n", source.strip(" \t\n")))
+    return tidy(_BLANK_LINES.sub("\n\n", source.strip(" \t\n")))
 
 
 def parsed_markdown_to_text(source: str) -> str:
     """markdown_to_text through the CommonMark parser, whatever the source looks like."""
-    return _tidy(_Renderer().blocks(_tree(_markdown().parse(source))))
+    return tidy(_Renderer().blocks(_tree(_markdown().parse(source))))
 
 
 class _Node:
@@ -92,10 +92,6 @@ def _tree(tokens: list[Token]) -> list[_Node]:
         else:
             open_lists[-1].append(_Node(token.type, token, _tree(token.children or [])))
     return top
-
-
-def _tidy(text: str) -> str:
-    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
 
 
 class _Renderer:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 
-# Inline markup other than emphasis, and characters the parser rewrites.
-_OTHER_MARKUP = re.compile(r"[`\[\]<>&\\~\r\0]")
+# Inline markup other than emphasis, and characters the parser rewrites (a character class's inside).
+OTHER_MARKUP = r"`\[\]<>&\\~\r\0"
 # A line that could be more than a paragraph's text: an indent, a heading, a quote, a list, a rule, a
 # setext underline, a table.
-_BLOCK_START = re.compile(r"\s|#(?![^\s#])|[>+\-=|0-9]")
+BLOCK_START = r"\s|#(?![^\s#])|[>+\-=|0-9]"
+_OTHER_MARKUP = re.compile(f"[{OTHER_MARKUP}]")
+_BLOCK_START = re.compile(BLOCK_START)
 _BLANK = re.compile(r"[ \t]*")
 _DELIMITERS = re.compile(r"\*+|_+")
 _ITEM = "- "
@@ -34,7 +36,12 @@ def simple_markdown_text(source: str) -> str | None:
             return None
         texts.append(text)
         after_item = block[0].startswith(_ITEM)
-    return "\n".join(line.rstrip() for line in "\n\n".join(texts).split("\n")).strip("\n")
+    return tidy("\n\n".join(texts))
+
+
+def tidy(text: str) -> str:
+    """Without trailing blanks on each line, and without blank lines at either end."""
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
 
 
 def _blocks(lines: list[str]) -> list[list[str]]:
