@@ -23,6 +23,7 @@ from publisher.render_cache import RenderCache
 
 HELPER_MIN_POSTS = 1000  # below this, starting a helper costs about what it saves
 HELPER_SHARE = 0.5  # both count what they render; this process then recalls what the helper sends
+LimitsOf = Callable[[str], Limits]  # an account's name -> its limits
 
 
 @dataclass(frozen=True)
@@ -78,13 +79,14 @@ def read_posts(
     reader = PostReader(config, posts_dir, cache, builder)
     relatives = post_files(posts_dir)
     share = helper_share(reader, relatives, helper_min_posts)
-    helper = _start_rendering(reader, share) if share else None
+    limits_of = _known_limits(config) if share else None  # read once, here, for both processes
+    helper = _start_rendering(reader, share, limits_of) if share else None
     if helper is None:
         return _read_each(reader, relatives, problems)
     with helper:
         first = relatives.index(share[0])
         read = _read_each(reader, relatives[:first], problems)
-        _keep_counted(reader, read)  # while the helper still renders: less left to do once it is done
+        _keep_counted(reader, read, limits_of)  # while the helper still renders: less left to do after
         _adopt(cache, helper)
         return read + _read_each(reader, relatives[first:], problems)
 
@@ -108,27 +110,26 @@ def helper_share(reader: PostReader, relatives: list[str], minimum: int) -> list
     return fresh[len(fresh) - round(len(fresh) * HELPER_SHARE) :]
 
 
-def _start_rendering(reader: PostReader, share: list[str]) -> Helper | None:
+def _start_rendering(reader: PostReader, share: list[str], limits_of: LimitsOf) -> Helper | None:
     reader.builder.prepare()  # imported and compiled once, here, for both processes
-    return start_helper(lambda: _render_share(reader, share))
+    return start_helper(lambda: _render_share(reader, share, limits_of))
 
 
-def _render_share(reader: PostReader, share: list[str]) -> bytes:
+def _render_share(reader: PostReader, share: list[str], limits_of: LimitsOf) -> bytes:
     """In the helper: render cache entries for `share`."""
-    _keep_counted(reader, _read_each(reader, share, []))
+    _keep_counted(reader, _read_each(reader, share, []), limits_of)
     return reader.cache.kept_json()
 
 
-def _keep_counted(reader: PostReader, reads: list[Read]) -> None:
+def _keep_counted(reader: PostReader, reads: list[Read], limits_of: LimitsOf) -> None:
     """Render cache entries for rendered posts, each status counted under the limits known now (the
     server's may turn out otherwise after a refresh; then they are counted again)."""
-    limits_of = _known_limits(reader.config)
     for read in reads:
         if read.draft is not None:
             reader.cache.keep(read.post, read.draft, limits_of(read.draft.status.account))
 
 
-def _known_limits(config: Config) -> Callable[[str], Limits]:
+def _known_limits(config: Config) -> LimitsOf:
     """Each account's limits as validation will take them if nothing is read from the server."""
     known = effective_limits(config, InstanceCache.for_config(config)).by_account()
     return lambda account: known.get(account, config.limits)
