@@ -56,6 +56,12 @@ def field_values(request: RecordedRequest) -> dict[str, object]:
     return {name: values[0] for name, values in merged.items() if values}
 
 
+def text_field(request: RecordedRequest, name: str) -> str | None:
+    """One field of a JSON body or a form (or the query string), as text; None when it is absent."""
+    value = field_values(request).get(name)
+    return None if value is None else str(value)
+
+
 def _text(value: object) -> str | None:
     """An optional string field: absent, null and blank all mean "not given"."""
     if value is None:

@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from .inputs import text_field
 from .render import Site, StatusState, account_json, status_json
 from .text import to_bool
 from .wire import ApiError, RecordedRequest, Response, json_response, not_found, unprocessable
@@ -59,13 +60,16 @@ class Interactions:
         """(quoted status id, quote state, visibility): a quote of a private status is private itself."""
         if quoted_id is None or self.book.quirks.ignore_quotes:
             return None, None, visibility
-        own = self.book.records.get(quoted_id)
-        quoted = own or self.elsewhere.get(quoted_id)
+        quoted = self.lookup(quoted_id)
         if quoted is None or quoted["visibility"] == "direct":
             raise ApiError(404, QUOTED_NOT_FOUND)
         if quoted["visibility"] == "private" and visibility in ("public", "unlisted"):
             visibility = "private"
-        return quoted_id, "accepted" if own else "pending", visibility
+        return quoted_id, "accepted" if quoted_id in self.book.records else "pending", visibility
+
+    def lookup(self, status_id: str) -> dict | None:
+        """A status of this server, or one of another server that a search fetched."""
+        return self.book.records.get(status_id) or self.elsewhere.get(status_id)
 
     @staticmethod
     def policy_for(asked: str | None, visibility: str, default: str = "public") -> str:
@@ -84,7 +88,7 @@ class Interactions:
     def _quote_json(self, state: StatusState) -> dict | None:
         if state.quoted_status_id is None:
             return None
-        quoted = self.book.records.get(state.quoted_status_id) or self.elsewhere.get(state.quoted_status_id)
+        quoted = self.lookup(state.quoted_status_id)
         if state.quote_state != "accepted" or quoted is None:
             return {"state": state.quote_state or "deleted", "quoted_status": None}
         return {"state": "accepted", "quoted_status": {**quoted, "quote": _shallow(quoted.get("quote"))}}
@@ -122,7 +126,7 @@ class Interactions:
         """PUT /api/v1/statuses/:id/interaction_policy: the policy changes, the status is not edited."""
         if self.book.quirks.ignore_quotes:
             raise not_found()
-        value = _field(request, "quote_approval_policy")
+        value = text_field(request, "quote_approval_policy")
         with self._lock:
             state = self._own(ident)
             policy = self.policy_for(value, state.visibility, state.quote_policy or "public")
@@ -184,10 +188,3 @@ def _shallow(quote: dict | None) -> dict | None:
         return None
     quoted = quote.get("quoted_status")
     return {"state": quote.get("state"), "quoted_status_id": quoted.get("id") if quoted else None}
-
-
-def _field(request: RecordedRequest, name: str) -> str | None:
-    if isinstance(request.json, dict):
-        value = request.json.get(name)
-        return None if value is None else str(value)
-    return request.first(name)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from .inputs import field_values, status_input
+from .inputs import field_values, status_input, text_field
 from .media import MediaLibrary, Upload
 from .oauth import OAuthDesk
 from .pages import status_page
@@ -194,9 +194,7 @@ class Api:
         return json_response(*self._media.poll(ident))
 
     def media_put(self, request: RecordedRequest, ident: str) -> Response:
-        fields = field_values(request)
-        description = None if fields.get("description") is None else str(fields["description"])
-        focus = None if fields.get("focus") is None else str(fields["focus"])
+        description, focus = text_field(request, "description"), text_field(request, "focus")
         return json_response(*self._media.update(ident, description, focus))
 
     def media_file(self, request: RecordedRequest, ident: str, variant: str) -> Response:
@@ -241,8 +239,7 @@ class Api:
         return json_response(200, self._statuses.scheduler.get(ident))
 
     def scheduled_put(self, request: RecordedRequest, ident: str) -> Response:
-        value = field_values(request).get("scheduled_at")
-        when = None if value is None else str(value)
+        when = text_field(request, "scheduled_at")
         return json_response(200, self._statuses.scheduler.reschedule(ident, when, self._clock.now()))
 
     def scheduled_delete(self, request: RecordedRequest, ident: str) -> Response:

@@ -74,8 +74,8 @@ class StatusBook:
 
     def _validated(self, data: StatusInput, now: datetime) -> tuple[StatusState, datetime | None]:
         """Mastodon's order: reply target, media, visibility, schedule, poll, then text."""
-        known = data.in_reply_to_id in self.records or data.in_reply_to_id in self.interactions.elsewhere
-        if data.in_reply_to_id is not None and not known:  # a status fetched from another server will do
+        # A status fetched from another server will do.
+        if data.in_reply_to_id is not None and self.interactions.lookup(data.in_reply_to_id) is None:
             raise not_found()
         visibility = validation.visibility(data.visibility)
         quoted, quote_state, visibility = self.interactions.quote_for(data.quoted_status_id, visibility)
@@ -107,7 +107,6 @@ class StatusBook:
     def _publish(self, state: StatusState) -> dict:
         for media_id in state.media_ids:
             self._media.records[media_id]["_status_id"] = state.id
-        self._states[state.id] = state
         self.history[state.id] = []
         return self._render(state)
 
@@ -182,9 +181,7 @@ class StatusBook:
     def _commit_edit(self, new: StatusState) -> dict:
         for media_id in new.media_ids:
             self._media.records[media_id]["_status_id"] = new.id
-        new = replace(new, edited_at=self._clock.now())
-        self._states[new.id] = new
-        return self._render(new)
+        return self._render(replace(new, edited_at=self._clock.now()))
 
     def delete(self, status_id: str, delete_media: bool) -> dict:
         """DELETE returns the status with its source text; its media is freed for a redraft unless deleted."""
