@@ -71,9 +71,12 @@ def checked(measured: Measured, what: str) -> Measured:
 
 def best_of(runs: int, measure: Callable[[], Measured]) -> Measured:
     """The fastest of `runs` runs (and the least CPU time among them): noise only ever adds time."""
-    measured = [measure() for _ in range(runs)]
-    fastest = min(measured, key=lambda run: run.seconds)
-    return replace(fastest, cpu_seconds=min(run.cpu_seconds for run in measured))
+    return fastest([measure() for _ in range(runs)])
+
+
+def fastest(measured: list[Measured]) -> Measured:
+    quickest = min(measured, key=lambda run: run.seconds)
+    return replace(quickest, cpu_seconds=min(run.cpu_seconds for run in measured))
 
 
 def publish_command(*args: str) -> list[str]:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from measure import BenchFailure, Measured, best_of, checked, child_env, publish_command, run_measured
 from repos import (
-    account_posts,
     distinct_png,
     image_posts,
     sparse_mp4,
@@ -232,7 +231,7 @@ def limits_allow(first_upload: float, launched: float, uploads: int, settings: S
     return last_upload - launched + settings.latency
 
 
-def start_of_next_window(period: float) -> float:
+def start_of_next_window(period: float) -> None:
     """Sleep until a window begins, so the first upload (a second after launch) is not in the last round trip
     of a window: the rest of it would go unused, since its budget is only learnt from an answer that arrives
     after it ended. Against 4-second windows that costs a whole window (1.9x) for about 2% of starts; against
@@ -240,7 +239,6 @@ def start_of_next_window(period: float) -> float:
     now = time.time()
     start = math.floor(now / period) * period + period
     time.sleep(start - now)
-    return time.time()
 
 
 def rate_limited_rows(settings: Settings, workdir: Path) -> list[Row]:
@@ -298,7 +296,7 @@ def lanes_sync(settings: Settings, workdir: Path, lanes: Sequence[int]) -> LaneR
         root = Path(tempfile.mkdtemp(dir=workdir))
         config = write_accounts_repo(root, accounts)
         for lane in lanes:
-            account_posts(root, account_name(lane), range(lane * posts, (lane + 1) * posts), images)
+            image_posts(root, posts, images, first_index=lane * posts, account=account_name(lane))
         env = child_env()
         env.update({LANE_TOKEN_ENV.format(lane + 1): server.token for lane, server in servers.items()})
         command = publish_command("sync", "--config", str(config))

@@ -8,7 +8,16 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from measure import BenchFailure, Measured, best_of, checked, child_env, publish_command, run_measured
+from measure import (
+    BenchFailure,
+    Measured,
+    best_of,
+    checked,
+    child_env,
+    fastest,
+    publish_command,
+    run_measured,
+)
 from network import fake_server, new_repo
 from repos import plan_posts, write_matching_state
 from rows import FULL, Row, Settings, full_run_target, ratio, seconds
@@ -55,12 +64,7 @@ def bare_parse(root: Path, posts: int) -> Measured:
 def first_runs(config: Path, posts: int, runs: int) -> Measured:
     """The fastest of `runs` runs without `.publish-cache/` (least CPU time), with the highest peak RSS."""
     measured = [publish_plan(config, posts, first_run=True) for _ in range(runs)]
-    fastest = min(measured, key=lambda run: run.seconds)
-    return replace(
-        fastest,
-        cpu_seconds=min(run.cpu_seconds for run in measured),
-        max_rss_mib=max(run.max_rss_mib for run in measured),
-    )
+    return replace(fastest(measured), max_rss_mib=max(run.max_rss_mib for run in measured))
 
 
 def plan_rows(settings: Settings, workdir: Path) -> list[Row]:

@@ -101,20 +101,13 @@ def write_post(root: Path, index: int, media: Sequence[MediaFile] = (), *, accou
     path.write_text("\n".join(lines) + "\n" + body_text(index), encoding="utf-8")
 
 
-def image_posts(root: Path, posts: int, images_per_post: int, *, first_seed: int = 0) -> None:
-    """`posts` posts with `images_per_post` distinct small PNGs each."""
-    for index in range(posts):
-        media = [
-            distinct_png(root, f"p{index}-{n}.png", first_seed + index * images_per_post + n)
-            for n in range(images_per_post)
-        ]
-        write_post(root, index, media)
-
-
-def account_posts(root: Path, account: str, indices: range, images_per_post: int) -> None:
-    """Posts numbered `indices` for `account` (named in their front-matter), `images_per_post` distinct
-    small PNGs each: the same files, ids and bytes whichever repository they are written to."""
-    for index in indices:
+def image_posts(
+    root: Path, posts: int, images_per_post: int, *, first_index: int = 0, account: str = ""
+) -> None:
+    """`posts` posts numbered from `first_index`, `images_per_post` distinct small PNGs each, for `account`
+    when given (named in their front-matter): the same files, ids and bytes whichever repository they are
+    written to."""
+    for index in range(first_index, first_index + posts):
         media = [
             distinct_png(root, f"p{index}-{n}.png", index * images_per_post + n)
             for n in range(images_per_post)
