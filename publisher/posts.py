@@ -165,6 +165,12 @@ class Post:
         and the body, which only parsing and rendering read."""
         return replace(self, body="", parsed=ParsedFile({}, "", self.parsed.lines, self.parsed.body_line))
 
+    def published_later_than(self, other: Post) -> datetime | None:
+        """When this post is published, if that is after `other` (an undated post goes out at once): then
+        `other` cannot reply to it or quote it."""
+        mine, theirs = self.front.publish_at, other.front.publish_at
+        return mine if mine is not None and (theirs is None or theirs < mine) else None
+
     @property
     def thread_bodies(self) -> list[str]:
         """The Markdown of each status: the body cut at lines of `+++`, then the `parts` list."""

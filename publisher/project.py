@@ -218,9 +218,8 @@ def _reply_error(post: Post, parent: Post | None, by_id: dict[str, Post]) -> str
         return f"unknown post id {post.front.reply_to!r} (drafts cannot be replied to)"
     if _in_cycle(post, by_id):
         return "replies form a cycle"
-    mine, theirs = post.front.publish_at, parent.front.publish_at
-    if theirs is not None and (mine is None or mine < theirs):
-        return f"replies to {parent.id!r}, which is published later ({theirs.isoformat()})"
+    if later := parent.published_later_than(post):
+        return f"replies to {parent.id!r}, which is published later ({later.isoformat()})"
     return ""
 
 

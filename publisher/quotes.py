@@ -80,9 +80,8 @@ def _target_error(post: Post, target: Post | None, by_id: dict[str, Post]) -> st
         return "a post cannot quote itself"
     if _leads_back(post, target, by_id):
         return f"{target.id!r} quotes or answers this post, so neither could be published first"
-    mine, theirs = post.front.publish_at, target.front.publish_at
-    if theirs is not None and (mine is None or mine < theirs):
-        return f"quotes {target.id!r}, which is published later ({theirs.isoformat()})"
+    if later := target.published_later_than(post):
+        return f"quotes {target.id!r}, which is published later ({later.isoformat()})"
     return ""
 
 
