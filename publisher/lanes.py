@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from publisher.interactions import targets
@@ -105,18 +104,39 @@ def run_side_by_side(lanes: Sequence[Lane], run_lane: Callable[[Lane], None], st
             run_lane(lane)
         return
     failures: list[BaseException] = []
+    ended = [threading.Event() for _ in lanes]
 
-    def guarded(lane: Lane) -> None:
+    def guarded(lane: Lane, end: threading.Event) -> None:
         try:
             run_lane(lane)
         except BaseException as exc:
             failures.append(exc)  # list.append is atomic: the order is the order they failed in
+        finally:
+            end.set()
 
-    with ThreadPoolExecutor(len(lanes), thread_name_prefix="lane") as executor:
-        try:
-            wait([executor.submit(guarded, lane) for lane in lanes])
-        except BaseException:  # leaving the block waits for the lanes, which end between posts
-            stop.set()
-            raise
+    started: list[threading.Event] = []
+    try:
+        for lane, end in zip(lanes, ended, strict=True):
+            started.append(end)
+            _start(threading.Thread(target=guarded, args=(lane, end), name=f"lane-{lane.account}"), end)
+        _wait_all(started)
+    except BaseException:  # an interrupt, even while the lanes start: they end between posts, then it goes on
+        stop.set()
+        _wait_all(started)
+        raise
     if failures:
         raise failures[0]
+
+
+def _wait_all(ended: Sequence[threading.Event]) -> None:
+    """Until every lane has ended. Not Thread.join: interrupted, it can take a running thread for ended."""
+    for end in ended:
+        end.wait()
+
+
+def _start(thread: threading.Thread, end: threading.Event) -> None:
+    try:
+        thread.start()
+    except Exception:  # no thread to be had: it never ran, so there is nothing to wait for (an interrupt
+        end.set()  # is no Exception: the thread runs, and ends between posts)
+        raise
