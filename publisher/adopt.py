@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from publisher.adjust import id_seen_from
-from publisher.copies import AccountCopies, Sought
+from publisher.copies import MAX_PAGES, AccountCopies, Sought
 from publisher.errors import NotFound
 from publisher.interactions import quoted_post
 from publisher.mastodon import MastodonClient, ScheduledStatus, Status, status_params
@@ -81,9 +81,23 @@ class Adopter:
         if not new:
             self.clients[account].verify_credentials()
             return
-        copies = AccountCopies(self.clients[account], claimed=recorded_ids(state, account))
         oldest = min(self.first_seen(post.source) for post in new)
-        copies.read(oldest, with_scheduled=any(post.publish_at is not None for post in new))
+        self.read_account(
+            account, state, oldest, with_scheduled=any(post.publish_at is not None for post in new)
+        )
+
+    def read_account(
+        self,
+        account: str,
+        state: State,
+        oldest: datetime,
+        *,
+        with_scheduled: bool,
+        max_pages: int = MAX_PAGES,
+    ) -> None:
+        """The account's statuses back to `oldest`, less those the state records: what a post may adopt."""
+        copies = AccountCopies(self.clients[account], claimed=recorded_ids(state, account))
+        copies.read(oldest, with_scheduled=with_scheduled, max_pages=max_pages)
         self.copies[account] = copies
 
     def adopt(self, post: DesiredStatus, state: State) -> Adoption | None:

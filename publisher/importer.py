@@ -14,10 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from publisher.adopt import Adopter, recorded_ids
+from publisher.adopt import Adopter
 from publisher.app import ClientFactory, default_client_factory, make_clients, select_account
 from publisher.clock import Clock, moment_or_none
-from publisher.copies import AccountCopies
 from publisher.errors import InvalidInput, Problem
 from publisher.mastodon import MastodonClient
 from publisher.models import PART_SEPARATOR
@@ -68,10 +67,10 @@ class _Run:
         self.adopter = Adopter(self.clients, lambda source: EARLIEST, self.now)
 
     def read_accounts(self) -> None:
-        for account, client in self.clients.items():
-            copies = AccountCopies(client, claimed=recorded_ids(self.state, account))
-            copies.read(EARLIEST, with_scheduled=True, max_pages=IMPORT_PAGES)
-            self.adopter.copies[account] = copies
+        for account in self.clients:
+            self.adopter.read_account(
+                account, self.state, EARLIEST, with_scheduled=True, max_pages=IMPORT_PAGES
+            )
 
     def match(self, posts) -> None:
         """Each post the state does not know, matched in order (parents first) and recorded."""
