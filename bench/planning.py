@@ -22,7 +22,7 @@ from network import fake_server, new_repo
 from repos import plan_posts, write_matching_state
 from rows import FULL, Row, Settings, full_run_target, ratio, seconds
 
-from publisher.instance import CACHE_DIR
+from publisher.source.limits import CACHE_DIR
 
 UNCHANGED = re.compile(r"(\d+) unchanged\.")
 WRITES = re.compile(r"\b[1-9]\d* to (?:create|edit|replace|delete|schedule)")

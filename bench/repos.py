@@ -129,9 +129,10 @@ def write_matching_state(config: Path) -> int:
     Uses the library to render and hash the posts, as a previous `publish sync` would have."""
     from datetime import UTC, datetime
 
-    from publisher.plan import idempotency_key
-    from publisher.project import load_project
-    from publisher.state import MediaRecord, State, StatusRecord, serialize
+    from publisher.plan.changes import idempotency_key
+    from publisher.plan.state import MediaRecord, State, StatusRecord, serialize
+    from publisher.plan.state import StateStore
+    from publisher.source.project import load_project
 
     project = load_project(config)
     now = datetime.now(UTC)
@@ -149,14 +150,14 @@ def write_matching_state(config: Path) -> int:
             idempotency_key=idempotency_key(post), text=post.text, visibility=post.visibility,
             media=media, published_at=now, recorded_at=now,
         )  # fmt: skip
-    state_path = project.state_store().path
+    state_path = StateStore.for_config(project.config).path
     state_path.write_text(serialize(State(posts=records)), encoding="utf-8")
     return len(records)
 
 
 def manifest(config: Path) -> list[dict]:
     """What the naive baseline sends: per post the status text and its media files, in order."""
-    from publisher.project import load_project
+    from publisher.source.project import load_project
 
     project = load_project(config)
     root = project.config.root

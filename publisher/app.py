@@ -3,40 +3,52 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+import secrets
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from publisher.apply.scheduled import adopt_published, due_scheduled, scheduled_accounts
 from publisher.clock import Clock
-from publisher.config import Account, Config, Limits, load_config
-from publisher.errors import InvalidInput, MissingToken, Problem
-from publisher.instance import (
-    EffectiveLimits,
-    InstanceCache,
+from publisher.errors import InvalidInput
+from publisher.mastodon.clients import (
+    ClientFactory,
+    default_client_factory,
+    finishing_by,
+    make_clients,
+    one_client_per_account,
+)
+from publisher.mastodon.instance import (
     InstanceFetch,
     Warn,
-    effective_limits,
     public_fetch,
     publishing_fetch,
     refresh_announcements,
     stale_refresher,
 )
-from publisher.plan import Plan, compute_plan
-from publisher.plan_checks import plan_problems
-from publisher.project import Project, collector_paused, load_project
-from publisher.safety import SyncOptions, check_safety
-from publisher.scheduled import adopt_published, due_scheduled, scheduled_accounts
-from publisher.state import State, StateStore
-from publisher.untrusted import token_from
+from publisher.plan.changes import Plan, compute_plan
+from publisher.plan.plan_checks import plan_problems
+from publisher.plan.safety import SyncOptions, check_safety
+from publisher.plan.state import State, StateStore
+from publisher.source.config import Account, load_config
+from publisher.source.limits import EffectiveLimits, InstanceCache, effective_limits
+from publisher.source.project import (
+    Project,
+    check_account,
+    collector_paused,
+    limits_by_account,
+    load_project,
+    select_account,
+)
 
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # the network stack (requests, tenacity) is imported only when a sync sends something
-    from publisher.drift import ServerView
-    from publisher.mastodon import MastodonClient
-    from publisher.sync import SyncEvent
+    from publisher.apply.events import SyncEvent
+    from publisher.plan.drift import ServerView
 
 
 @dataclass(frozen=True)
@@ -67,7 +79,7 @@ def make_plan(
     limits = stale_refresher(clock, fetch, account, warn) if fetch else None
     project = select_account(load_project(config_path, refresh_limits=limits), account)
     with collector_paused():
-        state = project.state_store().load()
+        state = StateStore.for_config(project.config).load()
     server = refresh.view(project, state, clock) if refresh else None
     plan = compute_plan(
         project.posts,
@@ -84,32 +96,10 @@ def make_plan(
     return PlanResult(project, plan)
 
 
-def limits_by_account(project: Project) -> dict[str, Limits]:
-    """Each account's effective limits, for counts shown against the right server's maximum."""
-    known = project.limits.by_account()
-    return {name: known.get(name, project.config.limits) for name in project.config.accounts}
-
-
 def recorded_state(config_path: Path) -> State:
     """What the state file knows; no network."""
     config = load_config(config_path)
     return StateStore.for_config(config).load()
-
-
-def select_account(project: Project, account: str | None) -> Project:
-    if account is None:
-        return project
-    check_account(project.config, account)
-    posts = tuple(post for post in project.posts if post.account == account)
-    return replace(project, posts=posts)
-
-
-def check_account(config: Config, account: str | None) -> None:
-    if account is not None and account not in config.accounts:
-        known = ", ".join(config.accounts)
-        raise InvalidInput(
-            [Problem("publish.toml", None, "--account", f"unknown account {account!r}", f"one of: {known}")]
-        )
 
 
 def limits_in_use(config_path: Path, *, account: str | None = None) -> EffectiveLimits:
@@ -145,9 +135,6 @@ class SyncResult:
         return tuple(event for event in self.events if event.action == "mismatch")
 
 
-ClientFactory = Callable[[str, Account, str], "MastodonClient"]
-
-
 def sync(
     config_path: Path,
     *,
@@ -167,7 +154,7 @@ def sync(
         refresh = None if options.dry_run else stale_refresher(clock, fetch, options.account)
         project = load_project(config_path, refresh_limits=refresh)
     project = select_account(project, options.account)
-    store = project.state_store()
+    store = StateStore.for_config(project.config)
     with store.lock(options.lock_timeout):
         store.remove_stale_temp_files()
         state = store.load()
@@ -195,9 +182,9 @@ def sync(
         if options.dry_run or not plan.writes:
             return SyncResult(project, plan, tuple(adopted), bool(adopted))
         clients = make_clients(project.config, plan.accounts_sent_to, environ, factory)
-        from publisher.adopt import Adopter
-        from publisher.history import FileHistory
-        from publisher.sync import SyncRun
+        from publisher.apply.adopt import Adopter
+        from publisher.apply.history import FileHistory
+        from publisher.apply.sync import SyncRun
 
         history = FileHistory(project.config.root, clock.now(), timedelta(days=publish.look_back_days))
 
@@ -228,70 +215,87 @@ class Refresh:
     recreate_missing: bool = False
 
     def view(self, project: Project, state: State, clock: Clock) -> ServerView:
-        from publisher.drift import refresh
+        from publisher.mastodon.refresh import refresh
 
         accounts = {record.account for record in state.posts.values()} & set(project.config.accounts)
         factory = self.factory or default_client_factory(clock)
         return refresh(state, make_clients(project.config, accounts, self.environ, factory))
 
 
-def make_clients(
-    config: Config, accounts: Iterable[str], environ: Mapping[str, str], factory: ClientFactory
-) -> dict[str, MastodonClient]:
-    """One client per account; every token is checked before anything is sent."""
-    needed = sorted(set(accounts))
-    tokens = {name: token_for(name, config.accounts[name], environ) for name in needed}
-    return {name: factory(name, config.accounts[name], tokens[name]) for name in needed}
+# -- `publish sync --sandbox`: the whole sync against the built-in local server, never the real state --
+
+SANDBOX_DIR = ".publish-sandbox"
+SANDBOX_TOKEN_ENV = "PUBLISH_SANDBOX_TOKEN"
+PREVIEW_DIR = f"{SANDBOX_DIR}/preview"
 
 
-def token_for(name: str, account: Account, environ: Mapping[str, str]) -> str:
-    """The account's token; MissingToken when unset, InvalidToken when it could not go in a header."""
-    token = token_from(environ, account.token_env, name)
-    if token is None:
-        raise MissingToken(account.token_env, name)
-    return token
+class SandboxClock:
+    """Real time, but waits shortened: the sandbox finishes processing on the next poll anyway."""
+
+    MAX_WAIT = 0.05
+
+    def __init__(self, clock: Clock):
+        self.clock = clock
+
+    def now(self):
+        return self.clock.now()
+
+    def sleep(self, seconds: float) -> None:
+        self.clock.sleep(min(seconds, self.MAX_WAIT))
 
 
-def finishing_by(factory: ClientFactory, started: datetime, max_duration: float | None) -> ClientFactory:
-    """`factory`, its clients told the run's end, so no request of theirs outlasts --max-duration."""
-    if max_duration is None:
-        return factory
-    ends_at = started + timedelta(seconds=max_duration)
-
-    def make(name: str, account: Account, token: str) -> MastodonClient:
-        client = factory(name, account, token)
-        client.finish_by(ends_at)
-        return client
-
-    return make
+def preview_index(root: Path) -> Path:
+    """Where `sync --sandbox` writes the HTML preview of what the sandbox server received."""
+    return root / PREVIEW_DIR / "index.html"
 
 
-def one_client_per_account(factory: ClientFactory) -> ClientFactory:
-    """`factory`, making each account's client once: the run reads the limits, checks the token and publishes
-    over one connection per account, and its pacing knows the rate-limit budget from the first answer on."""
-    made: dict[tuple[str, str], MastodonClient] = {}
-
-    def make(name: str, account: Account, token: str) -> MastodonClient:
-        if (name, token) not in made:
-            made[name, token] = factory(name, account, token)
-        return made[name, token]
-
-    return make
+def sandbox_project(project: Project, server_url: str) -> Project:
+    """The same posts, every account pointed at the sandbox, and a state file of its own."""
+    config = project.config
+    accounts = {name: Account(instance=server_url, token_env=SANDBOX_TOKEN_ENV) for name in config.accounts}
+    publish = config.publish.model_copy(update={"state": f"{SANDBOX_DIR}/publish.state.json"})
+    sandboxed = config.model_copy(update={"accounts": accounts, "publish": publish})
+    return Project(sandboxed, project.posts, project.drafts)
 
 
-def default_client_factory(clock: Clock) -> ClientFactory:
-    def factory(name: str, account: Account, token: str) -> MastodonClient:
-        from publisher.http import HttpClient
-        from publisher.mastodon import MastodonClient
-        from publisher.network_errors import TokenSource
+def sync_sandbox(
+    config_path: Path,
+    *,
+    clock: Clock,
+    environ: Mapping[str, str],
+    options: SyncOptions = SyncOptions(),
+    on_event: Callable[[SyncEvent], None] = lambda event: None,
+):
+    from publisher.sandbox import FakeMastodon
 
-        source = TokenSource(name, account.token_env)  # so that a 401 names the variable to fix
-        return MastodonClient(HttpClient(account.instance, token, clock=clock, token_source=source), clock)
+    project = load_project(config_path)
+    folder = project.config.path(SANDBOX_DIR, "--sandbox")
+    folder.mkdir(exist_ok=True)
+    (folder / "publish.state.json").unlink(missing_ok=True)  # a fresh server knows nothing yet
+    shutil.rmtree(project.config.path(PREVIEW_DIR, "--sandbox"), ignore_errors=True)
+    token = secrets.token_urlsafe(24)
+    clock = SandboxClock(clock)
+    with FakeMastodon(token=token, media_processing_polls=1, clock=clock) as server:  # one time for both
+        sandboxed = sandbox_project(project, server.url)
+        result = sync(
+            config_path,
+            clock=clock,
+            environ={SANDBOX_TOKEN_ENV: token},
+            options=options,
+            on_event=on_event,
+            project=sandboxed,
+        )
+        write_received_preview(server, sandboxed, clock)
+        return result
 
-    return factory
 
+def write_received_preview(server, project: Project, clock: Clock) -> Path:
+    from publisher.output import iso
+    from publisher.output.preview.page import write_sandbox_preview
+    from publisher.output.preview.stored import contents_of
 
-def sync_sandbox(config_path: Path, **kwargs) -> SyncResult:
-    from publisher.sandboxed import sync_sandbox as run
-
-    return run(config_path, **kwargs)
+    contents = contents_of(server, StateStore.for_config(project.config).load().posts)
+    out_dir = preview_index(project.config.root).parent
+    generated = iso(clock.now().replace(microsecond=0)) or ""
+    limits, root = project.config.limits, project.config.root
+    return write_sandbox_preview(contents, limits, out_dir, generated, root=root)

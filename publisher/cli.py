@@ -18,7 +18,7 @@ from publisher.errors import EXIT_INVALID, EXIT_PUBLISH_FAILED, InvalidInput, Pu
 
 if TYPE_CHECKING:
     from publisher.clock import Clock
-    from publisher.instance import InstanceFetch
+    from publisher.mastodon.instance import InstanceFetch
 
 app = typer.Typer(
     help="Publish toots declared as files in a git repository to Mastodon.",
@@ -176,7 +176,7 @@ def print_plan(
 ) -> None:
     from publisher import app as library
     from publisher import output  # each renderer is imported when first used
-    from publisher.instance import public_fetch
+    from publisher.mastodon.instance import public_fetch
 
     if json_output and markdown:
         typer.echo("error: choose one of --json and --markdown", err=True)
@@ -252,7 +252,7 @@ def sync(
     recreate_missing: bool = RECREATE_MISSING,
 ) -> None:
     """Apply the plan: upload media, create, edit or schedule statuses, record each in the state file."""
-    from publisher.safety import SyncOptions
+    from publisher.plan.safety import SyncOptions
 
     if dry_run:
         shown = (markdown, offline, max_length, refresh, recreate_missing)
@@ -293,7 +293,7 @@ def run_sync(config: Path, options, *, clock: "Clock", json_output: bool, sandbo
     limits = library.limits_by_account(result.project)
     typer.echo(output.sync_json(result, limits) if json_output else output.sync_summary(result), nl=False)
     if sandbox:
-        from publisher.sandboxed import preview_index
+        from publisher.app import preview_index
 
         index = preview_index(result.project.config.root)
         typer.echo(f"Preview of what the sandbox received: {index}", err=json_output)
@@ -308,7 +308,7 @@ def setup_logging(verbose: bool) -> None:
     line with its level and module."""
     import logging
 
-    from publisher.http_words import Prefixed, SecretFilter
+    from publisher.mastodon.http_words import Prefixed, SecretFilter
 
     handler = logging.StreamHandler(sys.stderr)
     if verbose:
@@ -325,7 +325,7 @@ def init(
     force: bool = typer.Option(False, "--force", help="Overwrite existing files with the defaults."),
 ) -> None:
     """Scaffold publish.toml, posts/, templates/ and a CI workflow; existing files are kept unless --force."""
-    from publisher.scaffold import init_report, init_repository
+    from publisher.scaffold.starter import init_report, init_repository
 
     try:
         result = init_repository(directory, force=force)
@@ -346,7 +346,7 @@ def new(
     slug: str | None = typer.Option(None, "--slug", help="File name without .md (default: from the title)."),
 ) -> None:
     """Create a new post file <posts>/<year>/<slug>.md from a template."""
-    from publisher.scaffold import new_post
+    from publisher.scaffold.starter import new_post
 
     when = day.date() if day else None
     try:
@@ -367,8 +367,8 @@ def login(
     website: str | None = typer.Option(None, "--website", help="Link shown with the app name, e.g. a repo."),
 ) -> None:
     """Register an app on an instance and obtain a token interactively; prints where to store it."""
-    from publisher.login import login as run_login
-    from publisher.login import storage_instructions
+    from publisher.mastodon.login import login as run_login
+    from publisher.mastodon.login import storage_instructions
 
     def ask_code(url: str) -> str:
         typer.echo(f"Open this address in a browser, sign in and authorize publish:\n\n  {url}\n")
@@ -392,7 +392,7 @@ def whoami(
 ) -> None:
     """Verify the configured token and show whose account it opens."""
     setup_logging(False)
-    from publisher.login import whoami as check_token
+    from publisher.mastodon.login import whoami as check_token
     from publisher.output.reports import whoami_json, whoami_text
 
     try:
@@ -411,7 +411,7 @@ def preview(
 ) -> None:
     """Write a static HTML preview of the posts as they would appear (no network, nothing sent)."""
     from publisher import app as library
-    from publisher.preview import write_preview
+    from publisher.output.preview.page import write_preview
 
     work_begins()
     try:
@@ -425,7 +425,7 @@ def preview(
 def status(config: Path = CONFIG, json_output: bool = JSON) -> None:
     """List what the state file knows: post id, status URL, published or scheduled time, last hash."""
     from publisher import app as library
-    from publisher.status_report import status_json, status_text
+    from publisher.output.status_report import status_json, status_text
 
     try:
         state = library.recorded_state(config)
@@ -447,7 +447,7 @@ def import_command(
 ) -> None:
     """Adopt the account's existing statuses into the state by matching post files; nothing is sent."""
     setup_logging(False)
-    from publisher.importer import import_statuses
+    from publisher.apply.importer import import_statuses
     from publisher.output.imports import import_json, import_text
 
     work_begins()
@@ -486,7 +486,7 @@ def state_mv(
     config: Path = CONFIG,
 ) -> None:
     """Move a record to another post id (replies follow); nothing is sent to the server."""
-    from publisher.state_edit import move_record
+    from publisher.plan.state_edit import move_record
 
     try:
         record = move_record(config, old, new)
@@ -501,7 +501,7 @@ def state_rm(
     config: Path = CONFIG,
 ) -> None:
     """Forget a record; its status stays on the server (a later sync may adopt it again)."""
-    from publisher.state_edit import remove_record
+    from publisher.plan.state_edit import remove_record
 
     try:
         record = remove_record(config, post_id)
@@ -525,7 +525,7 @@ def limits(
     them when they are older than a day, `--refresh` does it now.
     """
     from publisher import app as library
-    from publisher.limits_report import limits_json, limits_text
+    from publisher.output.limits_report import limits_json, limits_text
 
     clock = clock_of(ctx)
     try:
@@ -541,7 +541,7 @@ def limits(
 def note_limits(ctx: typer.Context, config: Path, account: str | None = None) -> None:
     """Say on stderr which limits validation uses; a broken config is for the command itself to report."""
     from publisher import app as library
-    from publisher.limits_report import limits_note
+    from publisher.output.limits_report import limits_note
 
     try:
         effective = library.limits_in_use(config, account=account)
@@ -576,7 +576,7 @@ def main(args: list[str] | None = None, obj: Collaborators | None = None) -> Non
         typer.echo("interrupted", err=True)
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, never a raw traceback
-        from publisher.crash import crash_report
+        from publisher.output.crash import crash_report
 
         report = crash_report(exc, os.environ, debug="--debug" in arguments)
         typer.echo(report, err=True)

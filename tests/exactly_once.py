@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from publisher.state import StateStore
+from publisher.plan.state import StateStore
 
 
 def server_texts(server) -> Counter:

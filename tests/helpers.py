@@ -11,8 +11,8 @@ from typer.testing import CliRunner as TyperRunner
 
 from publisher.cli import Collaborators
 from publisher.clock import Clock, FakeClock
-from publisher.config import Account, is_loopback
-from publisher.instance import InstanceFetch, public_fetch
+from publisher.mastodon.instance import InstanceFetch, public_fetch
+from publisher.source.config import Account, is_loopback
 
 REPO = Path(__file__).resolve().parent.parent
 PNG_1PX = bytes.fromhex(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from publisher import app
 from publisher.clock import FakeClock
-from publisher.project import load_project
-from publisher.state import MediaRecord, State, StatusRecord, serialize
+from publisher.plan.state import MediaRecord, State, StatusRecord, serialize
+from publisher.source.project import load_project
 from tests.helpers import PNG_1PX, make_repo
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

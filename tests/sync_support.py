@@ -7,10 +7,10 @@ from pathlib import Path
 
 from publisher import app
 from publisher.clock import FakeClock
-from publisher.http import HttpClient
-from publisher.mastodon import MastodonClient
-from publisher.retry import RetryPolicy
-from publisher.safety import SyncOptions
+from publisher.mastodon.client import MastodonClient
+from publisher.mastodon.http import HttpClient
+from publisher.mastodon.retry import RetryPolicy
+from publisher.plan.safety import SyncOptions
 from tests.helpers import copy_example_repo
 
 TOKEN = "test-token-SECRET-1234567890"

@@ -19,7 +19,7 @@ import pytest
 
 from publisher import ACTION_REPOSITORY, DISTRIBUTION, __version__
 from publisher.output.markdown import MARKER
-from publisher.scaffold import init_repository
+from publisher.scaffold.starter import init_repository
 from tests.action_steps import (
     ACTION,
     FAKE_GH,

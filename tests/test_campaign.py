@@ -15,10 +15,10 @@ import requests
 from publisher import app
 from publisher.clock import FakeClock
 from publisher.errors import PublishError
-from publisher.http import HttpClient
-from publisher.mastodon import MastodonClient
-from publisher.retry import RetryPolicy
-from publisher.safety import SyncOptions
+from publisher.mastodon.client import MastodonClient
+from publisher.mastodon.http import HttpClient
+from publisher.mastodon.retry import RetryPolicy
+from publisher.plan.safety import SyncOptions
 from publisher.sandbox import FakeMastodon, Fault
 from tests.exactly_once import check_exactly_once
 from tests.sync_support import ENV, TOKEN, example_repo

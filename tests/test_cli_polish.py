@@ -9,10 +9,10 @@ import pytest
 import typer.main
 
 from publisher.cli import app
+from publisher.output.preview.cards import CardPoll, duration_text, server_poll
+from publisher.output.status_report import status_json, status_text, table_time
 from publisher.output.table import aligned
-from publisher.preview_cards import CardPoll, duration_text, server_poll
-from publisher.state import PendingCreate, State, StatusRecord
-from publisher.status_report import status_json, status_text, table_time
+from publisher.plan.state import PendingCreate, State, StatusRecord
 from tests.helpers import REPO, CliRunner, make_repo
 from tests.test_preview import Elements
 

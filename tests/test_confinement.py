@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from publisher.cli import app
-from publisher.confine import Confinement, RefusedPath
 from publisher.errors import InvalidInput
-from publisher.render_cache import folder_digest
-from publisher.state import StateStore
+from publisher.plan.state import StateStore
+from publisher.source.confine import Confinement, RefusedPath
+from publisher.source.render_cache import folder_digest
 from tests.conftest import FAKE_TOKEN
 from tests.helpers import PNG_1PX, CliRunner, make_repo, write
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from publisher.cli import Collaborators, main
-from publisher.crash import censor, crash_report
+from publisher.output.crash import censor, crash_report
 from tests.helpers import make_repo
 
 TOKEN = "Zm9vYmFyYmF6cXV4LXRva2VuLXZhbHVlLTEyMzQ1Njc4OTA"

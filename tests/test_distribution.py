@@ -142,7 +142,7 @@ def offline_plan(user: Venv, repo: Path) -> list[str]:
 def test_wheel_and_sdist_hold_what_the_commands_need(wheelhouse: Wheelhouse) -> None:
     """Every file of the package (templates, scaffold, preview assets) ships, and PyPI gets the right name."""
     package = package_files()
-    assert {"publisher/scaffold/publish.yml", "publisher/templates/preview/style.css.j2"} <= package
+    assert {"publisher/scaffold/publish.yml", "publisher/output/preview/templates/style.css.j2"} <= package
     with zipfile.ZipFile(wheelhouse.wheel) as wheel:
         assert package - set(wheel.namelist()) == set()
     with tarfile.open(wheelhouse.sdist) as sdist:

@@ -13,8 +13,8 @@ import pytest
 
 from publisher.clock import FakeClock, iso_utc
 from publisher.errors import LockTimeout, PublishError
+from publisher.plan.state import StateStore
 from publisher.sandbox import FakeMastodon, Fault
-from publisher.state import StateStore
 from tests.exactly_once import check_exactly_once
 from tests.helpers import REPO
 from tests.sync_support import ENV, TOKEN, example_repo, run_sync
@@ -138,7 +138,7 @@ def test_faults_within_one_run_never_duplicate(tmp_path, fault, honour_idempoten
         config = example_repo(tmp_path / "repo", server.url)
         server.add_fault(fault)
         from publisher import app
-        from publisher.safety import SyncOptions
+        from publisher.plan.safety import SyncOptions
         from tests.sync_support import client_factory
 
         app.sync(

@@ -7,9 +7,9 @@ import random
 import grapheme
 import pytest
 
-from publisher import length
-from publisher.markdown_text import markdown_to_text, parsed_markdown_to_text
-from publisher.simple_markdown import simple_markdown_text
+from publisher.source import length
+from publisher.source.markdown_text import markdown_to_text, parsed_markdown_to_text
+from publisher.source.simple_markdown import simple_markdown_text
 
 # Characters that matter to CommonMark at a line start or inline, and ones that do not.
 MARKUP = list("ab cd ef\t\n\n\n  #-*_=+>|1.)") + [

@@ -9,9 +9,9 @@ import pytest
 
 from publisher.cli import app
 from publisher.errors import InvalidInput, did_you_mean, one_typo_apart
-from publisher.frontmatter import FrontMatterError, parse_markdown_file, toml_key_lines
-from publisher.posts import SITE_GENERATOR_KEYS, FrontMatter
-from publisher.project import load_project
+from publisher.source.frontmatter import FrontMatterError, parse_markdown_file, toml_key_lines
+from publisher.source.posts import SITE_GENERATOR_KEYS, FrontMatter
+from publisher.source.project import load_project
 from tests.helpers import PNG_1PX, CliRunner, make_repo
 from tests.sync_support import run_sync
 

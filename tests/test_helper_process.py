@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from publisher.config import load_config
-from publisher.desired import DesiredBuilder
 from publisher.errors import InvalidInput
-from publisher.helper_process import can_fork, start_helper
-from publisher.instance import CACHE_DIR
-from publisher.project import load_project
-from publisher.reading import read_posts
-from publisher.render_cache import POSTS_FILE, RenderCache
+from publisher.source.config import load_config
+from publisher.source.desired import DesiredBuilder
+from publisher.source.helper_process import can_fork, start_helper
+from publisher.source.limits import CACHE_DIR
+from publisher.source.project import load_project
+from publisher.source.load import PostStages, render_posts
+from publisher.source.render_cache import POSTS_FILE, RenderCache
 from tests.helpers import PNG_1PX, make_repo
 from tests.test_plan_cache import REPOS
 
@@ -65,8 +65,8 @@ def test_the_helper_renders_the_last_share_and_this_process_recalls_it(tmp_path)
     def read(helper_min_posts: int) -> tuple[list, list, RenderCache]:
         cache = RenderCache.for_config(config)
         problems = []
-        builder = DesiredBuilder(config, digest=cache.digests.digest)
-        read = read_posts(config, posts_dir, problems, cache, builder, helper_min_posts=helper_min_posts)
+        stages = PostStages(config, posts_dir, DesiredBuilder(config, digest=cache.digests.digest))
+        read = render_posts(stages, cache, problems, helper_min_posts=helper_min_posts)
         drafts = [(each.post.id, each.draft and each.draft.status.content_hash) for each in read]
         return drafts, problems, cache
 
@@ -116,7 +116,7 @@ def test_no_helper_is_forked_while_other_threads_run():
 
 @pytest.mark.parametrize("count", [0, 1, 499, 500, 501, 1201])
 def test_a_cache_file_written_a_slice_at_a_time_is_the_one_written_at_once(count):
-    from publisher.render_cache import MediaStamp, _json_object, _stamps_adapter
+    from publisher.source.render_cache import MediaStamp, _json_object, _stamps_adapter
 
     adapter = _stamps_adapter()
     entries = {

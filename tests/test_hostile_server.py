@@ -18,7 +18,6 @@ import pytest
 from publisher import app as library
 from publisher.cli import app
 from publisher.clock import SystemClock
-from publisher.config import Account
 from publisher.errors import (
     ApiError,
     InvalidToken,
@@ -29,14 +28,17 @@ from publisher.errors import (
     TimeUp,
     WaitTooLong,
 )
-from publisher.http import HttpClient
-from publisher.http_words import SHOWN_MESSAGE_CHARS
-from publisher.mastodon import MastodonClient, api_path
-from publisher.ratelimits import RateLimitTracker, reset_from_headers
-from publisher.reconcile import Wanted, find_existing_status
-from publisher.retry import RetryPolicy
+from publisher.mastodon.client import MastodonClient
+from publisher.mastodon.clients import token_for
+from publisher.mastodon.http import HttpClient
+from publisher.mastodon.http_words import SHOWN_MESSAGE_CHARS
+from publisher.mastodon.ratelimits import RateLimitTracker, reset_from_headers
+from publisher.mastodon.reconcile import Wanted, find_existing_status
+from publisher.mastodon.retry import RetryPolicy
+from publisher.mastodon.statuses import api_path
 from publisher.sandbox import FakeMastodon, Fault
-from publisher.untrusted import escape_controls, link_on
+from publisher.source.config import Account
+from publisher.source.untrusted import escape_controls, link_on
 from tests.conftest import FAKE_TOKEN as TOKEN
 from tests.helpers import PNG_1PX, CliRunner, make_repo
 from tests.sync_support import client_factory
@@ -169,11 +171,11 @@ def test_a_token_with_characters_no_token_has_exits_2_naming_the_variable(tmp_pa
 def test_token_for_strips_the_ends_and_tells_missing_from_invalid():
     account = Account(instance="https://m.example", token_env="T")
 
-    assert library.token_for("main", account, {"T": f"  {TOKEN}\n"}) == TOKEN
+    assert token_for("main", account, {"T": f"  {TOKEN}\n"}) == TOKEN
     with pytest.raises(MissingToken):
-        library.token_for("main", account, {"T": " \n"})
+        token_for("main", account, {"T": " \n"})
     with pytest.raises(InvalidToken, match="environment variable T holds") as raised:
-        library.token_for("main", account, {"T": "one\ntwo"})
+        token_for("main", account, {"T": "one\ntwo"})
     assert "one" not in str(raised.value)
 
 

@@ -23,8 +23,8 @@ from publisher.errors import (
     ServerError,
     Unprocessable,
 )
-from publisher.http import HttpClient, redact
-from publisher.retry import RESET_MARGIN_SECONDS, RetryPolicy, call_with_retry
+from publisher.mastodon.http import HttpClient, redact
+from publisher.mastodon.retry import RESET_MARGIN_SECONDS, RetryPolicy, call_with_retry
 from publisher.sandbox import FakeMastodon, Fault
 
 TOKEN = "tok-5ecret-abc123"

@@ -10,8 +10,8 @@ import requests
 
 from publisher import app
 from publisher.cli import app as cli
-from publisher.frontmatter import parse_markdown_file
 from publisher.sandbox.server import FakeMastodon
+from publisher.source.frontmatter import parse_markdown_file
 from tests.helpers import PNG_1PX, CliRunner, make_repo
 from tests.sync_support import ENV, TOKEN, read_state, run_sync
 

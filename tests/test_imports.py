@@ -29,7 +29,12 @@ except SystemExit:
 print("\\nMODULES " + json.dumps(sorted(sys.modules)))
 """
 # What a sync prints when it has nothing to do needs neither the sync's machinery nor the other renderers.
-SYNC_MACHINERY = {"publisher.sync", "publisher.uploads", "publisher.pacing", "publisher.adopt"}
+SYNC_MACHINERY = {
+    "publisher.apply.sync",
+    "publisher.mastodon.uploads",
+    "publisher.plan.pacing",
+    "publisher.apply.adopt",
+}
 OTHER_RENDERERS = {"publisher.output.document", "publisher.output.markdown"}
 
 

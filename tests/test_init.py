@@ -13,7 +13,7 @@ from publisher import ACTION_REPOSITORY, __version__
 from publisher import app as library
 from publisher.cli import app
 from publisher.clock import FakeClock
-from publisher.scaffold import GITIGNORE_ENTRIES, InvalidPostName, PostExists, new_post, slugify
+from publisher.scaffold.starter import GITIGNORE_ENTRIES, InvalidPostName, PostExists, new_post, slugify
 from tests.helpers import CliRunner
 
 SCAFFOLD = {
@@ -70,7 +70,7 @@ def test_the_example_post_renders_once_it_is_no_longer_a_draft(runner, tmp_path)
 
 def test_the_default_template_is_the_packaged_one_byte_for_byte(runner, tmp_path):
     assert init(runner, tmp_path).exit_code == 0
-    packaged = (files("publisher") / "templates" / "default.txt.j2").read_bytes()
+    packaged = (files("publisher") / "source" / "templates" / "default.txt.j2").read_bytes()
     assert (tmp_path / "templates/default.txt.j2").read_bytes() == packaged
 
 

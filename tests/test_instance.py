@@ -9,19 +9,13 @@ import pytest
 
 from publisher import app as library
 from publisher.cli import app as cli
-from publisher.config import Limits, load_config
 from publisher.errors import InvalidInput
-from publisher.instance import (
-    CACHE_DIR,
-    Announcement,
-    InstanceCache,
-    announced_limits,
-    effective_limits,
-    refresh_announcements,
-)
-from publisher.limits_report import limits_note
+from publisher.mastodon.instance import announced_limits, refresh_announcements
+from publisher.output.limits_report import limits_note
 from publisher.sandbox import FakeMastodon, Fault
 from publisher.sandbox.render import Site, instance_v1_json, instance_v2_json
+from publisher.source.config import Limits, load_config
+from publisher.source.limits import CACHE_DIR, Announcement, InstanceCache, effective_limits
 from tests.helpers import PNG_1PX, CliRunner, make_repo
 from tests.sync_support import ENV, TOKEN, run_sync
 
@@ -507,8 +501,8 @@ def test_a_server_keeps_media_order_when_it_is_known_to_be_a_recent_mastodon(
 ):
     from datetime import UTC, datetime
 
-    from publisher.config import Limits
-    from publisher.instance import AccountLimits
+    from publisher.source.config import Limits
+    from publisher.source.limits import AccountLimits
 
     when = datetime(2026, 11, 29, tzinfo=UTC) if announced else None
     entry = AccountLimits(

@@ -17,16 +17,16 @@ import pytest
 import requests
 
 from publisher import app
+from publisher.apply.events import SyncEvent
+from publisher.apply.lanes import Handoffs, lanes_of, run_side_by_side
 from publisher.clock import FakeClock, iso_utc
 from publisher.errors import PublishError
-from publisher.events import SyncEvent
-from publisher.lanes import Handoffs, lanes_of, run_side_by_side
-from publisher.models import DesiredStatus
 from publisher.output.text import sync_event_line
-from publisher.pacing import Budget
-from publisher.plan import Change, ChangeKind
-from publisher.safety import SyncOptions
+from publisher.plan.changes import Change, ChangeKind
+from publisher.plan.pacing import Budget
+from publisher.plan.safety import SyncOptions
 from publisher.sandbox import FakeMastodon, Fault, Quirks
+from publisher.source.models import DesiredStatus
 from tests.helpers import PNG_1PX, REPO, make_repo
 from tests.sync_support import client_factory, read_state, run_sync
 

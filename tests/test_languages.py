@@ -5,7 +5,7 @@ from __future__ import annotations
 import pycountry
 import pytest
 
-from publisher.languages import iso_639_1_codes, language_problem
+from publisher.source.languages import iso_639_1_codes, language_problem
 
 
 def test_the_codes_read_from_pycountrys_file_are_the_ones_its_api_gives():

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from publisher.length import status_length
+from publisher.source.length import status_length
 
 LONG_URL = "https://example.com/" + "a" * 80  # 100 characters, counts 23
 

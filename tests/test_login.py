@@ -14,7 +14,7 @@ import requests
 from publisher.cli import app
 from publisher.clock import FakeClock
 from publisher.errors import InvalidInput
-from publisher.login import OUT_OF_BAND, SCOPES, checked_instance, login
+from publisher.mastodon.login import OUT_OF_BAND, SCOPES, checked_instance, login
 from publisher.sandbox.faults import Fault
 from tests.conftest import FAKE_TOKEN
 from tests.helpers import CliRunner, make_repo

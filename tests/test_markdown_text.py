@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from publisher.markdown_text import markdown_to_text
+from publisher.source.markdown_text import markdown_to_text
 
 UNICODE_SAMPLE = "Grüße aus Köln 🇩🇪 👩‍👩‍👧‍👦 👍🏽 🏳️‍⚧️ 日本語 한국어 e\u0301 مرحبا"
 
@@ -149,7 +149,7 @@ def test_the_tree_rendered_is_the_one_markdown_it_builds():
 
     from markdown_it.tree import SyntaxTreeNode
 
-    from publisher.markdown_text import _markdown, _tree
+    from publisher.source.markdown_text import _markdown, _tree
 
     def shape(node) -> tuple:
         return (

@@ -14,11 +14,12 @@ import pytest
 
 from publisher.clock import FakeClock
 from publisher.errors import MediaProcessingFailed, NetworkError, NotFound, Unprocessable
-from publisher.http import HttpClient
-from publisher.mastodon import Account, MastodonClient, Media, ScheduledStatus, Status, status_params
-from publisher.models import DesiredStatus, PollSpec
-from publisher.retry import RetryPolicy
+from publisher.mastodon.client import MastodonClient
+from publisher.mastodon.http import HttpClient
+from publisher.mastodon.retry import RetryPolicy
+from publisher.mastodon.statuses import Account, Media, ScheduledStatus, Status, status_params
 from publisher.sandbox import FakeMastodon, Fault
+from publisher.source.models import DesiredStatus, PollSpec
 
 TOKEN = "tok-m4stodon-xyz789"
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

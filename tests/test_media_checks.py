@@ -10,8 +10,8 @@ import pytest
 
 from publisher import app as library
 from publisher.errors import InvalidInput
-from publisher.imagesize import image_dimensions
-from publisher.project import load_project
+from publisher.source.imagesize import image_dimensions
+from publisher.source.project import load_project
 from tests.helpers import CONFIG, PNG_1PX, REPO, make_repo
 from tests.sync_support import read_state, run_sync
 

@@ -23,10 +23,10 @@ import urllib3
 from publisher.cli import app
 from publisher.clock import FakeClock
 from publisher.errors import AuthError, NetworkError, NotConnected, ServerError
-from publisher.http import HttpClient
-from publisher.mastodon import MastodonClient
-from publisher.network_errors import SCOPES, TokenSource, diagnose
-from publisher.retry import RetryPolicy, retry_line
+from publisher.mastodon.client import MastodonClient
+from publisher.mastodon.http import HttpClient
+from publisher.mastodon.network_errors import SCOPES, TokenSource, diagnose
+from publisher.mastodon.retry import RetryPolicy, retry_line
 from publisher.sandbox import Fault
 from tests.conftest import FAKE_TOKEN
 from tests.helpers import CliRunner, make_repo

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from publisher.apply.sync import SyncEvent
 from publisher.cli import app
 from publisher.clock import FakeClock
-from publisher.config import Limits
-from publisher.models import DesiredStatus
 from publisher.output import plan_json, plan_markdown, plan_text, sync_event_line, sync_summary, use_colour
 from publisher.output.progress import LiveProgress, overall_line, sync_progress
-from publisher.plan import compute_plan
-from publisher.state import State
-from publisher.sync import SyncEvent
+from publisher.plan.changes import compute_plan
+from publisher.plan.state import State
+from publisher.source.config import Limits
+from publisher.source.models import DesiredStatus
 from tests.helpers import CliRunner
 from tests.plan_fixture import every_kind_plan, every_kind_repo
 

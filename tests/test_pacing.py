@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from publisher.config import Limits
 from publisher.output import plan_json, plan_markdown, plan_text
-from publisher.pacing import duration, expected_waits, finish_estimate, requests_by_family
-from publisher.plan import compute_plan
-from publisher.ratelimits import RateLimit
-from publisher.state import MediaRecord, State
+from publisher.plan.changes import compute_plan
+from publisher.plan.pacing import duration, expected_waits, finish_estimate, requests_by_family
+from publisher.plan.state import MediaRecord, State
+from publisher.source.config import Limits
+from publisher.source.limits import RateLimit
 from tests.test_plan import NOW, media, post, record
 
 

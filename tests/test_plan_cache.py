@@ -13,16 +13,16 @@ import pytest
 
 from publisher import app as library
 from publisher.clock import FakeClock
-from publisher.config import Limits, load_config
-from publisher.desired import DesiredBuilder
 from publisher.errors import InvalidInput
-from publisher.instance import CACHE_DIR
-from publisher.media import MediaFileError, MediaPaths, resolve_media_path
-from publisher.models import DesiredStatus
 from publisher.output import plan_json, plan_markdown, plan_text
-from publisher.posts import discover, parse_post, post_files, read_bytes
-from publisher.project import load_project
-from publisher.render_cache import (
+from publisher.source.config import Limits, load_config
+from publisher.source.desired import DesiredBuilder
+from publisher.source.limits import CACHE_DIR
+from publisher.source.media import MediaFileError, MediaPaths, resolve_media_path
+from publisher.source.models import DesiredStatus
+from publisher.source.posts import PostFile, discover, parse_post, post_files, read_bytes
+from publisher.source.project import load_project
+from publisher.source.render_cache import (
     MEDIA_FILE,
     POSTS_FILE,
     MediaDigests,
@@ -30,7 +30,7 @@ from publisher.render_cache import (
     run_fingerprint,
     software_fingerprint,
 )
-from publisher.split import split_status
+from publisher.source.split import split_status
 from tests.helpers import CONFIG, JPEG_HEAD, PNG_1PX, copy_example_repo, make_repo, write
 from tests.plan_fixture import NOW, every_kind_repo
 
@@ -131,7 +131,7 @@ def test_every_valid_post_is_recalled_on_the_next_run_as_it_was_made(tmp_path, m
     posts_dir = config.path(config.publish.posts)
     for file in discover(posts_dir):
         source = file.relative_to(config.root).as_posix()
-        recalled = cache.recall(source, file, file.read_bytes(), builder)
+        recalled = cache.lookup(PostFile(source, file, file.read_bytes()), builder)
         assert recalled is not None, source
         if (
             recalled.draft is not None
@@ -236,8 +236,8 @@ def test_another_publish_version_or_fingerprint_recalls_nothing(tmp_path):
         fingerprint = run_fingerprint(config, software)
         digests = MediaDigests(cache_folder(config_path) / MEDIA_FILE, FakeClock())
         cache = RenderCache(cache_folder(config_path), fingerprint, digests)
-        result = cache.recall(
-            "posts/plain.md", file, file.read_bytes(), DesiredBuilder(config, digest=digests.digest)
+        result = cache.lookup(
+            PostFile("posts/plain.md", file, file.read_bytes()), DesiredBuilder(config, digest=digests.digest)
         )
         assert (result is not None) == recalled
 

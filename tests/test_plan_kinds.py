@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from publisher.app import PlanResult
-from publisher.models import DesiredStatus
 from publisher.output import plan_json, plan_markdown, plan_text
 from publisher.output.common import LABELS, RECREATE_HINT, SYMBOLS, summary_line
-from publisher.plan import Change, ChangeKind, Plan
-from publisher.preview import write_preview
-from publisher.project import load_project
-from publisher.state import StatusRecord
+from publisher.output.preview.page import write_preview
+from publisher.plan.changes import Change, ChangeKind, Plan
+from publisher.plan.state import StatusRecord
+from publisher.source.models import DesiredStatus
+from publisher.source.project import load_project
 from tests.helpers import make_repo
 from tests.plan_fixture import NOW, status_record
 from tests.test_preview import Elements

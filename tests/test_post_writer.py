@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from publisher.frontmatter import parse_markdown_file
-from publisher.markdown_text import markdown_to_text
-from publisher.models import DesiredStatus
-from publisher.post_writer import (
+from publisher.source.frontmatter import parse_markdown_file
+from publisher.source.markdown_text import markdown_to_text
+from publisher.source.models import DesiredStatus
+from publisher.source.post_writer import (
     ImportedMedia,
     ImportedStatus,
     UnrepresentableStatus,
@@ -17,8 +17,8 @@ from publisher.post_writer import (
     post_file_name,
     write_post_file,
 )
-from publisher.posts import THREAD_BREAK
-from publisher.project import load_project
+from publisher.source.posts import THREAD_BREAK
+from publisher.source.project import load_project
 from tests.helpers import PNG_1PX, make_repo
 
 DEFAULTS = {"visibility": "public", "language": "en", "sensitive": False}

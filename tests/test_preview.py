@@ -17,9 +17,9 @@ import pytest
 
 from publisher.cli import app
 from publisher.errors import InvalidInput
-from publisher.preview import write_preview
-from publisher.preview_html import status_html
-from publisher.state import State, serialize
+from publisher.output.preview.html import status_html
+from publisher.output.preview.page import write_preview
+from publisher.plan.state import State, serialize
 from tests.helpers import REPO, CliRunner, copy_example_repo
 from tests.plan_fixture import every_kind_plan, every_kind_repo
 

@@ -8,15 +8,15 @@ from datetime import timedelta
 
 import pytest
 
-from publisher.config import Limits
 from publisher.errors import InvalidInput
-from publisher.instance import announced_limits
-from publisher.models import DesiredStatus, MediaSpec
-from publisher.plan import ChangeKind, compute_plan
-from publisher.plan_checks import pin_problems
-from publisher.project import load_project
-from publisher.state import State
-from publisher.verify import stored_differences, stored_quote_id, stored_quote_policy
+from publisher.mastodon.instance import announced_limits
+from publisher.plan.changes import ChangeKind, compute_plan
+from publisher.plan.plan_checks import pin_problems
+from publisher.plan.state import State
+from publisher.plan.verify import stored_differences, stored_quote_id, stored_quote_policy
+from publisher.source.config import Limits
+from publisher.source.models import DesiredStatus, MediaSpec
+from publisher.source.project import load_project
 from tests.helpers import CONFIG, PNG_1PX, make_repo
 from tests.plan_fixture import NOW, status_record
 

@@ -13,11 +13,11 @@ import requests
 from publisher import app
 from publisher.cli import app as cli
 from publisher.errors import Unprocessable
-from publisher.preview import write_preview, write_sandbox_preview
-from publisher.preview_sandbox import contents_of
+from publisher.output.preview.page import write_preview, write_sandbox_preview
+from publisher.output.preview.stored import contents_of
+from publisher.plan.state import StateStore
 from publisher.sandbox import FakeMastodon, Quirks
 from publisher.sandbox.interactions import PIN_ERRORS, QUOTED_NOT_FOUND
-from publisher.state import StateStore
 from tests.helpers import CliRunner, make_repo, write
 from tests.sync_support import ENV, TOKEN, read_state, run_sync
 

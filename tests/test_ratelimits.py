@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from publisher.ratelimits import RateLimitTracker, UsedUp, rate_limit_family, reset_from_headers
+from publisher.mastodon.ratelimits import RateLimitTracker, UsedUp, rate_limit_family, reset_from_headers
 
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

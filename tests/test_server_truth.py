@@ -13,10 +13,10 @@ import requests
 from publisher import app
 from publisher.cli import app as cli
 from publisher.errors import PublishError
-from publisher.plan import ChangeKind
-from publisher.safety import SyncOptions
+from publisher.plan.changes import ChangeKind
+from publisher.plan.safety import SyncOptions
+from publisher.plan.state import StateStore
 from publisher.sandbox.server import FakeMastodon
-from publisher.state import StateStore
 from tests.helpers import PNG_1PX, CliRunner, make_repo
 from tests.sync_support import ENV, TOKEN, client_factory, read_state, run_sync
 

@@ -8,13 +8,13 @@ import pytest
 
 from publisher.cli import app as cli
 from publisher.clock import FakeClock
-from publisher.config import Limits
 from publisher.errors import InvalidInput
-from publisher.length import status_length
-from publisher.models import DesiredStatus, MediaSpec, PollSpec
-from publisher.project import load_project
 from publisher.sandbox import FakeMastodon
-from publisher.split import SplitImpossible, split_status, split_text, thread_replies
+from publisher.source.config import Limits
+from publisher.source.length import status_length
+from publisher.source.models import DesiredStatus, MediaSpec, PollSpec
+from publisher.source.project import load_project
+from publisher.source.split import SplitImpossible, split_status, split_text, thread_replies
 from tests.helpers import PNG_1PX, CliRunner, make_repo
 from tests.sync_support import TOKEN, read_state, run_sync
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from publisher.errors import InvalidInput
-from publisher.state import MediaRecord, PendingCreate, State, StateStore, StatusRecord, serialize
+from publisher.plan.state import MediaRecord, PendingCreate, State, StateStore, StatusRecord, serialize
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

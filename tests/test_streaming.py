@@ -12,9 +12,9 @@ import pytest
 import requests
 
 from publisher.clock import FakeClock
-from publisher.http import HttpClient
-from publisher.mastodon import MastodonClient
-from publisher.multipart import MultipartBody
+from publisher.mastodon.client import MastodonClient
+from publisher.mastodon.http import HttpClient
+from publisher.mastodon.multipart import MultipartBody
 from publisher.sandbox import FakeMastodon, Fault
 
 TOKEN = "stream-token-0123456789"

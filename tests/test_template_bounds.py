@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from publisher.cli import app
-from publisher.confine import Confinement
-from publisher.render import Renderer, TemplateProblem
-from publisher.template_bounds import RenderBudget
+from publisher.source.confine import Confinement
+from publisher.source.render import Renderer, TemplateProblem
+from publisher.source.template_bounds import RenderBudget
 from tests.helpers import CliRunner, make_repo, write
 
 

@@ -9,12 +9,13 @@ from datetime import timedelta
 
 import pytest
 
-from publisher.http import HttpClient
-from publisher.mastodon import MastodonClient, status_params
-from publisher.models import DesiredStatus, PollSpec
-from publisher.retry import RetryPolicy
+from publisher.mastodon.client import MastodonClient
+from publisher.mastodon.http import HttpClient
+from publisher.mastodon.retry import RetryPolicy
+from publisher.mastodon.statuses import status_params
+from publisher.plan.verify import Mismatch, stored_differences
 from publisher.sandbox import FakeMastodon, Quirks
-from publisher.verify import Mismatch, stored_differences
+from publisher.source.models import DesiredStatus, PollSpec
 
 TOKEN = "sandbox-token"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32

@@ -1,7 +1,9 @@
-"""Plan and sync results for people (text, colour, Markdown, progress) and machines (JSON).
+"""Output: plans and results for people (text, colour, Markdown, progress, the HTML preview, reports) and
+for machines (JSON). It reads plans and posts; it never talks to a server.
 
-Renderers only build strings or drive a console they are given; the CLI decides where they go. Each name is
-imported from its module when first asked for: a sync prints text, and needs neither JSON nor Markdown."""
+Exports the names below (plan_text, plan_json, plan_markdown, sync_summary, ...), each imported from its
+module when first asked for: a sync prints text, and needs neither JSON nor Markdown. Renderers only build
+strings or drive a console they are given; the CLI decides where they go."""
 
 from importlib import import_module
 

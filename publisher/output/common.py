@@ -6,11 +6,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from publisher.clock import iso_utc
-from publisher.config import Limits
-from publisher.length import status_length
-from publisher.models import DesiredStatus, MediaSpec
-from publisher.plan import Change, ChangeKind, Plan
-from publisher.state import MediaRecord, StatusRecord
+from publisher.plan.changes import Change, ChangeKind, Plan
+from publisher.plan.state import MediaRecord, StatusRecord
+from publisher.source.config import Limits
+from publisher.source.length import status_length
+from publisher.source.models import DesiredStatus, MediaSpec
 
 SYMBOLS = {
     ChangeKind.CREATE: "+",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from publisher.config import Limits
 from publisher.output.common import character_count, iso, max_characters
-from publisher.pacing import expected_waits
-from publisher.plan import Change, Plan
+from publisher.plan.changes import Change, Plan
+from publisher.plan.pacing import expected_waits
+from publisher.source.config import Limits
 
 JSON_VERSION = 1
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 import html
 import re
 
-from publisher.config import Limits
-from publisher.models import DesiredStatus
 from publisher.output.common import (
     SUMMARY,
     SYMBOLS,
@@ -28,8 +26,10 @@ from publisher.output.common import (
     source_of,
     summary_line,
 )
-from publisher.pacing import MAX_DURATION_HINT, expected_waits
-from publisher.plan import Change, ChangeKind, Plan
+from publisher.plan.changes import Change, ChangeKind, Plan
+from publisher.plan.pacing import MAX_DURATION_HINT, expected_waits
+from publisher.source.config import Limits
+from publisher.source.models import DesiredStatus
 
 # A stable first line, so a CI job can find and update its earlier comment instead of adding one per push.
 MARKER = "<!-- publish-plan -->"

@@ -4,8 +4,6 @@ Lines are built as styled spans (text, style name) so one builder serves plain t
 
 from __future__ import annotations
 
-from publisher.config import Limits
-from publisher.models import DesiredStatus
 from publisher.output.common import (
     LABELS,
     SYMBOLS,
@@ -22,7 +20,9 @@ from publisher.output.common import (
     summary_line,
 )
 from publisher.output.terminal import Span, render_lines
-from publisher.plan import Change, ChangeKind, Plan
+from publisher.plan.changes import Change, ChangeKind, Plan
+from publisher.source.config import Limits
+from publisher.source.models import DesiredStatus
 
 Line = tuple[Span, ...]
 # Sync events that are not a step done: announcing one, or a warning printed on its own (exit 1).
@@ -61,7 +61,7 @@ def plan_lines(plan: Plan, limits: Limits) -> list[Line]:
 
 def wait_lines(plan: Plan) -> list[Line]:
     """Which rate limits the batch will wait for, and how long at least."""
-    from publisher.pacing import MAX_DURATION_HINT, expected_waits  # not needed by a sync's summary
+    from publisher.plan.pacing import MAX_DURATION_HINT, expected_waits  # not needed by a sync's summary
 
     waits = expected_waits(plan)
     if not waits:

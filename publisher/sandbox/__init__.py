@@ -1,4 +1,9 @@
-"""A local Mastodon-compatible server: the test suite's fake and `publish sync --sandbox`'s target."""
+"""A local Mastodon-compatible server on 127.0.0.1: the test suite's fake and `publish sync --sandbox`'s
+target. It imports nothing else of publish, so it behaves like a server of its own.
+
+Exports: FakeMastodon (`with FakeMastodon(...) as server`), Fault (injected failures), Quirks (another
+server's habits) and RecordedRequest (what it received). `python -m publisher.sandbox.server` runs it alone.
+"""
 
 from typing import TYPE_CHECKING
 

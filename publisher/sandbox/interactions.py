@@ -11,18 +11,28 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from .inputs import text_field
+from .quirks import Quirks
 from .render import Site, StatusState, account_json, status_json
 from .text import to_bool
 from .wire import ApiError, RecordedRequest, Response, json_response, not_found, unprocessable
 
-if TYPE_CHECKING:
-    from .statuses import StatusBook
+
+class StatusBook(Protocol):
+    """What interactions read and write of the statuses (statuses.StatusBook, which holds an Interactions)."""
+
+    quirks: Quirks
+    records: dict[str, dict]
+
+    def states(self) -> Iterable[StatusState]: ...
+
+    def keep(self, state: StatusState) -> dict: ...
+
 
 PIN_LIMIT = 5
 POLICIES = ("public", "followers", "nobody")

@@ -1,0 +1,64 @@
+"""Checks of a whole plan against what each account's server takes, before anything is sent: how many posts
+Mastodon schedules (plan.schedule_problems), and how many statuses an account may pin.
+
+Mastodon pins at most 5 statuses per account (StatusPinValidator::PIN_LIMIT; /api/v2/instance announces it
+as configuration.accounts.max_pinned_statuses since 4.3) and never a direct one. Only the pins publish knows
+are counted: a status pinned by hand on the server still takes a place, and the server then refuses the pin
+with an error that stops the sync after the status itself is safely recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from publisher.errors import Problem
+from publisher.plan.changes import Change, ChangeKind, Plan, schedule_problems
+from publisher.plan.state import State
+from publisher.source.config import Limits
+
+PIN_HINT = "unpin another post (`pinned: false`); if the server allows more, set [limits] max_pinned_statuses"
+
+
+def plan_problems(plan: Plan, state: State, limits: Mapping[str, Limits]) -> list[Problem]:
+    """Every reason to refuse the plan as a whole; `limits`: each account's effective limits."""
+    return [*schedule_problems(plan, state), *pin_problems(plan, limits)]
+
+
+def pin_problems(plan: Plan, limits: Mapping[str, Limits]) -> list[Problem]:
+    """The pins past each account's cap, counting the statuses that stay pinned first, then the new pins in
+    the order the plan makes them (a pinned direct post never gets here: quotes.quote_problems refuses it)."""
+    problems = []
+    pinned: dict[str, list[str]] = {}
+    kept = [change for change in plan.changes if _pinned_after(change) and _pinned_before(change)]
+    for change in kept + [c for c in plan.changes if _pinned_after(c) and not _pinned_before(c)]:
+        ids = pinned.setdefault(change.account, [])
+        ids.append(change.post_id)
+        cap = limits.get(change.account, Limits()).max_pinned_statuses
+        if len(ids) > cap:
+            message = (
+                f"the {_ordinal(len(ids))} post pinned on account {change.account}; its server pins at most "
+                f"{cap} ({', '.join(ids[:cap])} are pinned before it)"
+            )
+            problems.append(Problem(_source(change), None, "pinned", message, PIN_HINT))
+    return problems
+
+
+def _pinned_before(change: Change) -> bool:
+    return change.record is not None and change.record.pinned is True and change.kind != ChangeKind.REPLACE
+
+
+def _pinned_after(change: Change) -> bool:
+    """Whether the status is pinned once the plan is applied (or, if it waits, once it is published)."""
+    if change.kind in (ChangeKind.DELETE, ChangeKind.GONE):
+        return False
+    if change.desired is not None:
+        return change.desired.pinned is True
+    return change.record is not None and change.record.pinned is True  # an orphan keeps its pin
+
+
+def _source(change: Change) -> str:
+    return change.desired.source if change.desired is not None else change.record.source
+
+
+def _ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
