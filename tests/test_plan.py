@@ -158,7 +158,7 @@ def test_idempotency_key_is_stable_per_revision():
 
 
 def test_more_than_25_scheduled_posts_a_day_is_a_plan_error():
-    from publisher.plan.changes import schedule_problems
+    from publisher.plan.plan_checks import schedule_problems
 
     day = NOW + timedelta(days=2)
     posts = [post(f"p{i:02}", publish_at=day + timedelta(minutes=i)) for i in range(27)]
@@ -171,7 +171,7 @@ def test_more_than_25_scheduled_posts_a_day_is_a_plan_error():
 
 
 def test_already_scheduled_posts_count_against_the_day():
-    from publisher.plan.changes import schedule_problems
+    from publisher.plan.plan_checks import schedule_problems
 
     day = NOW + timedelta(days=2)
     waiting = {
@@ -188,7 +188,7 @@ def test_already_scheduled_posts_count_against_the_day():
 
 
 def test_more_than_300_pending_is_a_plan_error():
-    from publisher.plan.changes import schedule_problems
+    from publisher.plan.plan_checks import schedule_problems
 
     posts = [post(f"p{i:03}", publish_at=NOW + timedelta(days=2 + i // 20)) for i in range(301)]
     problems = schedule_problems(compute_plan(posts, State(), NOW), State())

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from publisher.clock import iso_utc
-from publisher.errors import Problem
 from publisher.plan.drift import ServerEdit, ServerView
 from publisher.plan.interactions import adjustments, quoted_post, targets
 from publisher.plan.moves import find_moves, moved_state
@@ -361,50 +360,3 @@ def order_posts(posts: Iterable[DesiredStatus]) -> list[DesiredStatus]:
     for post in by_time:
         place(post)
     return ordered
-
-
-# Mastodon's own limits on scheduled statuses (app/models/scheduled_status.rb).
-SCHEDULED_PER_DAY = 25
-SCHEDULED_PENDING = 300
-
-
-def schedule_problems(plan: Plan, state: State) -> list[Problem]:
-    """Scheduling more than Mastodon accepts fails halfway through a sync: refuse it in the plan."""
-    moving = {change.post_id for change in plan.changes if change.kind.writes}
-    kept = [
-        (r.scheduled_at, r.source)
-        for post_id, r in state.posts.items()
-        if r.waiting_on_server and post_id not in moving
-    ]
-    planned = [
-        (change.desired.publish_at, change.desired.source)
-        for change in plan.changes
-        if change.kind in (ChangeKind.SCHEDULE, ChangeKind.RESCHEDULE)
-    ]
-    problems = _per_day_problems(kept, planned)
-    if len(kept) + len(planned) > SCHEDULED_PENDING:
-        message = (
-            f"{len(kept) + len(planned)} scheduled posts; Mastodon keeps at most {SCHEDULED_PENDING} pending"
-        )
-        problems.append(
-            Problem(planned[-1][1], None, "publish_at", message, 'use schedule = "ci" in publish.toml')
-        )
-    return problems
-
-
-def _per_day_problems(kept: list, planned: list) -> list[Problem]:
-    per_day: dict = {}
-    for moment, _source in kept:
-        per_day[moment.astimezone(UTC).date()] = per_day.get(moment.astimezone(UTC).date(), 0) + 1
-    problems = []
-    for moment, source in sorted(planned):
-        day = moment.astimezone(UTC).date()
-        per_day[day] = per_day.get(day, 0) + 1
-        if per_day[day] > SCHEDULED_PER_DAY:
-            message = (
-                f"the {per_day[day]}th post scheduled for {day}; Mastodon accepts {SCHEDULED_PER_DAY} a day"
-            )
-            problems.append(
-                Problem(source, None, "publish_at", message, 'move it to another day, or use schedule = "ci"')
-            )
-    return problems

@@ -1,5 +1,5 @@
 """Checks of a whole plan against what each account's server takes, before anything is sent: how many posts
-Mastodon schedules (plan.schedule_problems), and how many statuses an account may pin.
+Mastodon schedules, and how many statuses an account may pin.
 
 Mastodon pins at most 5 statuses per account (StatusPinValidator::PIN_LIMIT; /api/v2/instance announces it
 as configuration.accounts.max_pinned_statuses since 4.3) and never a direct one. Only the pins publish knows
@@ -9,12 +9,16 @@ with an error that stops the sync after the status itself is safely recorded."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC
 
 from publisher.errors import Problem
-from publisher.plan.changes import Change, ChangeKind, Plan, schedule_problems
+from publisher.plan.changes import Change, ChangeKind, Plan
 from publisher.plan.state import State
 from publisher.source.config import Limits
 
+# Mastodon's own limits on scheduled statuses (app/models/scheduled_status.rb).
+SCHEDULED_PER_DAY = 25
+SCHEDULED_PENDING = 300
 PIN_HINT = "unpin another post (`pinned: false`); if the server allows more, set [limits] max_pinned_statuses"
 
 
@@ -62,3 +66,45 @@ def _source(change: Change) -> str:
 def _ordinal(number: int) -> str:
     suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
     return f"{number}{suffix}"
+
+
+def schedule_problems(plan: Plan, state: State) -> list[Problem]:
+    """Scheduling more than Mastodon accepts fails halfway through a sync: refuse it in the plan."""
+    moving = {change.post_id for change in plan.changes if change.kind.writes}
+    kept = [
+        (r.scheduled_at, r.source)
+        for post_id, r in state.posts.items()
+        if r.waiting_on_server and post_id not in moving
+    ]
+    planned = [
+        (change.desired.publish_at, change.desired.source)
+        for change in plan.changes
+        if change.kind in (ChangeKind.SCHEDULE, ChangeKind.RESCHEDULE)
+    ]
+    problems = _per_day_problems(kept, planned)
+    if len(kept) + len(planned) > SCHEDULED_PENDING:
+        message = (
+            f"{len(kept) + len(planned)} scheduled posts; Mastodon keeps at most {SCHEDULED_PENDING} pending"
+        )
+        problems.append(
+            Problem(planned[-1][1], None, "publish_at", message, 'use schedule = "ci" in publish.toml')
+        )
+    return problems
+
+
+def _per_day_problems(kept: list, planned: list) -> list[Problem]:
+    per_day: dict = {}
+    for moment, _source in kept:
+        per_day[moment.astimezone(UTC).date()] = per_day.get(moment.astimezone(UTC).date(), 0) + 1
+    problems = []
+    for moment, source in sorted(planned):
+        day = moment.astimezone(UTC).date()
+        per_day[day] = per_day.get(day, 0) + 1
+        if per_day[day] > SCHEDULED_PER_DAY:
+            message = (
+                f"the {per_day[day]}th post scheduled for {day}; Mastodon accepts {SCHEDULED_PER_DAY} a day"
+            )
+            problems.append(
+                Problem(source, None, "publish_at", message, 'move it to another day, or use schedule = "ci"')
+            )
+    return problems
