@@ -265,7 +265,7 @@ def sync_sandbox(
     environ: Mapping[str, str],
     options: SyncOptions = SyncOptions(),
     on_event: Callable[[SyncEvent], None] = lambda event: None,
-):
+) -> SyncResult:
     from publisher.sandbox import FakeMastodon
 
     project = load_project(config_path)
