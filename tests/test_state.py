@@ -123,3 +123,11 @@ def test_repeated_saves_write_exactly_what_serialize_writes(tmp_path):
         store.save(state)
         assert path.read_text(encoding="utf-8") == serialize(state)
     assert set(State.model_fields) == {"version", "posts", "pending"}  # what the fast path writes
+
+
+def test_moving_an_interrupted_create_moves_its_intent():
+    """`publish state mv` takes an id that has only an intent (an interrupted create); it used to crash."""
+    state = sample_state()
+    moved = state.moved("c", "d")
+    assert set(moved.pending) == {"d"} and moved.pending["d"] == state.pending["c"]
+    assert moved.posts == state.posts

@@ -102,12 +102,13 @@ class State(Frozen):
 
     def moved(self, old: str, new: str, source: str | None = None) -> State:
         """The record of `old` under `new` (with its new source file), and every reply to or quote of `old`
-        re-pointed."""
-        record = self.posts[old]
-        if source is not None:
+        re-pointed; an intent of `old` (an interrupted create) becomes `new`'s."""
+        record = self.posts.get(old)
+        if record is not None and source is not None:
             record = record.model_copy(update={"source": source})
         posts = {key: _pointing_at(value, old, new) for key, value in self.posts.items() if key != old}
-        posts[new] = record
+        if record is not None:
+            posts[new] = record
         pending = {new if key == old else key: value for key, value in self.pending.items()}
         return self.model_copy(update={"posts": posts, "pending": pending})
 
