@@ -20,34 +20,28 @@ def refresh(state: State, clients: Mapping[str, MastodonClient]) -> ServerView:
     one more for the source of a status edited since publish last wrote it."""
     gone: set[str] = set()
     edited: dict[str, ServerEdit] = {}
-    checked = requests = 0
     for post_id, record in sorted(state.posts.items()):
         client = clients.get(record.account)
         if client is None or record.status_id is None:
             continue
-        checked += 1
-        requests += 1
         try:
             status = client.get_status(record.status_id)
         except NotFound:
             gone.add(post_id)
             continue
-        edit, cost = _server_edit(client, record, status)
-        requests += cost
+        edit = _server_edit(client, record, status)
         if edit is not None:
             edited[post_id] = edit
-    return ServerView(frozenset(gone), edited, checked, requests)
+    return ServerView(frozenset(gone), edited)
 
 
-def _server_edit(
-    client: MastodonClient, record: StatusRecord, status: Status
-) -> tuple[ServerEdit | None, int]:
+def _server_edit(client: MastodonClient, record: StatusRecord, status: Status) -> ServerEdit | None:
     edited_at = moment_or_none(status.raw.get("edited_at"))
     if edited_at is None or edited_at < record.recorded_at - CLOCK_SKEW:
-        return None, 0
+        return None
     source = client.status_source(record.status_id)
-    text, spoiler = source["text"].strip(), source["spoiler_text"]
-    if text == record.text.strip() and spoiler == record.spoiler_text:
-        return None, 1  # publish's own edit
+    text = source["text"].strip()
+    if text == record.text.strip() and source["spoiler_text"] == record.spoiler_text:
+        return None  # publish's own edit
     log.info("%s: edited on the server at %s", record.source, edited_at)
-    return ServerEdit(text, spoiler, edited_at), 1
+    return ServerEdit(text, edited_at)

@@ -236,8 +236,7 @@ def recreates(change: Change) -> bool:
 
 
 def _edited_on_server(post: DesiredStatus, record: StatusRecord, edit: ServerEdit) -> Change:
-    when = f" at {iso_utc(edit.edited_at)}" if edit.edited_at else ""
-    reason = f"edited on the server{when}; the file wins: sync edits it back"
+    reason = f"edited on the server at {iso_utc(edit.edited_at)}; the file wins: sync edits it back"
     return Change(ChangeKind.UPDATE, post.post_id, post, record, reason, server_text=edit.text)
 
 

@@ -14,8 +14,7 @@ class ServerEdit:
     """A status edited on the server after publish last wrote it."""
 
     text: str  # its source text now
-    spoiler_text: str
-    edited_at: datetime | None
+    edited_at: datetime
 
 
 @dataclass(frozen=True)
@@ -24,5 +23,3 @@ class ServerView:
 
     gone: frozenset[str] = frozenset()
     edited: Mapping[str, ServerEdit] = field(default_factory=dict)
-    checked: int = 0  # recorded statuses compared
-    requests: int = 0  # what the comparison cost
