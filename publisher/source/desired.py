@@ -55,8 +55,6 @@ class Rendered:
     draft: Draft | None
 
 
-LimitsOf = Callable[[str], Limits]  # an account's name -> its limits
-
 MediaDigest = Callable[[Path], tuple[str, int, bytes]]
 """A media file -> its sha256, size and first bytes, like publisher.source.media.file_digest."""
 

@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,6 +28,8 @@ from publisher.source.config import Config, Limits
 from publisher.source.confine import RefusedPath, read_regular
 
 log = logging.getLogger(__name__)
+
+LimitsOf = Callable[[str], Limits]  # an account's name -> its limits
 
 CACHE_DIR = ".publish-cache"
 
@@ -152,8 +155,10 @@ class AccountLimits:
 class EffectiveLimits:
     accounts: tuple[AccountLimits, ...] = ()
 
-    def by_account(self) -> dict[str, Limits]:
-        return {entry.account: entry.limits for entry in self.accounts}
+    def limits_of(self, fallback: Limits) -> LimitsOf:
+        """An account's name -> its limits; `fallback` (publish.toml's) for an account not listed."""
+        known = {entry.account: entry.limits for entry in self.accounts}
+        return lambda account: known.get(account, fallback)
 
     def only(self, account: str | None) -> EffectiveLimits:
         if account is None:

@@ -16,8 +16,9 @@ from pathlib import Path
 from publisher.errors import Problem
 from publisher.source.config import Config
 from publisher.source.confine import Confinement, RefusedPath
-from publisher.source.desired import DesiredBuilder, LimitsOf, Rendered
+from publisher.source.desired import DesiredBuilder, Rendered
 from publisher.source.helper_process import Helper, start_helper
+from publisher.source.limits import InstanceCache, LimitsOf, effective_limits
 from publisher.source.posts import Post, PostFile, parse_post, post_files, read_bytes
 from publisher.source.render_cache import RenderCache
 
@@ -139,10 +140,7 @@ def _count(rendered: list[Rendered], limits_of: LimitsOf) -> None:
 
 def _known_limits(config: Config) -> LimitsOf:
     """Each account's limits as validation will take them if nothing is read from the server."""
-    from publisher.source.limits import InstanceCache, effective_limits
-
-    known = effective_limits(config, InstanceCache.for_config(config)).by_account()
-    return lambda account: known.get(account, config.limits)
+    return effective_limits(config, InstanceCache.for_config(config)).limits_of(config.limits)
 
 
 def _source_namer(root: Path, posts_dir: Path) -> Callable[[str], str]:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from publisher.errors import InvalidInput, Problem
 from publisher.source.config import Config, Limits, load_config
-from publisher.source.desired import DesiredBuilder, Draft, LimitsOf
+from publisher.source.desired import DesiredBuilder, Draft
 from publisher.source.length import compile_url_pattern_in_background
-from publisher.source.limits import AccountLimits, EffectiveLimits, InstanceCache, effective_limits
+from publisher.source.limits import AccountLimits, EffectiveLimits, InstanceCache, LimitsOf, effective_limits
 from publisher.source.load import HELPER_MIN_POSTS, PostStages, render_posts
 from publisher.source.models import DesiredStatus
 from publisher.source.posts import Post
@@ -33,8 +33,8 @@ class Project:
 
 def limits_by_account(project: Project) -> dict[str, Limits]:
     """Each account's effective limits, for counts shown against the right server's maximum."""
-    known = project.limits.by_account()
-    return {name: known.get(name, project.config.limits) for name in project.config.accounts}
+    limits_of = project.limits.limits_of(project.config.limits)
+    return {name: limits_of(name) for name in project.config.accounts}
 
 
 def select_account(project: Project, account: str | None) -> Project:
@@ -111,7 +111,7 @@ def _load_posts(
     problems += duplicate_ids(live) + reply_problems(live) + quote_target_problems(live)
     drafted = [each.draft for each in rendered if each.draft is not None]
     limits = _limits(config, drafted, problems, refresh_limits)
-    limits_of = _limits_of(config, limits)
+    limits_of = limits.limits_of(config.limits)
     statuses = _fit_all(stages.builder, drafted, limits, limits_of, problems, warnings)
     for each in rendered:
         cache.store(each, limits_of)
@@ -133,11 +133,6 @@ def _limits(
             compile_url_pattern_in_background()  # while the limits are read from the server
         refresh_limits(config)
     return effective_limits(config, InstanceCache.for_config(config))
-
-
-def _limits_of(config: Config, limits: EffectiveLimits) -> LimitsOf:
-    by_account = limits.by_account()
-    return lambda account: by_account.get(account, config.limits)
 
 
 def _fit_all(

@@ -34,9 +34,9 @@ import publisher
 from publisher.clock import Clock, SystemClock
 from publisher.source.config import Config, Limits
 from publisher.source.confine import Confinement, RefusedPath, read_regular
-from publisher.source.desired import DesiredBuilder, Draft, LimitsOf, Rendered
+from publisher.source.desired import DesiredBuilder, Draft, Rendered
 from publisher.source.frontmatter import ParsedFile
-from publisher.source.limits import InstanceCache
+from publisher.source.limits import InstanceCache, LimitsOf
 from publisher.source.media import MediaFileError, file_digest
 from publisher.source.models import DesiredStatus, Frozen
 from publisher.source.posts import FrontMatter, Post, PostFile
@@ -173,18 +173,18 @@ class RenderCache:
         except (MediaFileError, OSError):
             return False
 
-    def store(self, rendered: Rendered, limits_of: LimitsOf | None = None) -> None:
-        """Remember a post that parsed (and, unless a draft post, rendered) without problems; with
-        `limits_of`, also Mastodon's count of its statuses under its account's limits."""
+    def store(self, rendered: Rendered, limits_of: LimitsOf) -> None:
+        """Remember a post that parsed (and, unless a draft post, rendered) without problems, with Mastodon's
+        count of its statuses under its account's limits."""
         post, draft = rendered.post, rendered.draft
         sha256 = self._hashes.get(post.source)
         if sha256 is None or (draft is not None and draft.problems):
             return
-        limits = limits_of(draft.status.account) if draft is not None and limits_of is not None else None
-        entry = self._recalled.get(post.source) or self._new.get(post.source)  # kept once already
+        limits = limits_of(draft.status.account) if draft is not None else None
+        entry = self._recalled.get(post.source)
         if entry is None:
             entry = self._entry(sha256, post, draft, limits)
-        elif draft is not None and limits is not None:
+        elif draft is not None:
             entry = self._with_lengths(entry, draft, limits)
         self._changed |= entry is not self._old.get(post.source)
         self._new[post.source] = entry
@@ -203,7 +203,7 @@ class RenderCache:
         self._adopted.update(_posts_adapter().validate_json(kept_json))
 
     def _entry(self, sha256: str, post: Post, draft: Draft | None, limits: Limits | None) -> CachedPost:
-        """What `keep` remembers of a post, built from parts that are valid already: no validation."""
+        """What `store` remembers of a post, built from parts that are valid already: no validation."""
         values = {
             "sha256": sha256,
             "id": post.id,
@@ -214,8 +214,7 @@ class RenderCache:
         if draft is not None:
             status = draft.status
             values.update(status=status, content_hash=status.content_hash, more_texts=draft.more_texts)
-            if limits is not None:
-                values["lengths"] = {limits.characters_reserved_per_url: draft.counted_lengths(limits)}
+            values["lengths"] = {limits.characters_reserved_per_url: draft.counted_lengths(limits)}
         return CachedPost.model_construct(self._fields_set, **values)
 
     def _with_lengths(self, entry: CachedPost, draft: Draft, limits: Limits) -> CachedPost:
