@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
+from publisher.clock import SystemClock
 from publisher.errors import InvalidInput
 from publisher.source.config import load_config
 from publisher.source.desired import DesiredBuilder
 from publisher.source.helper_process import can_fork, start_helper
 from publisher.source.limits import CACHE_DIR
-from publisher.source.project import load_project
 from publisher.source.load import PostStages, render_posts
-from publisher.source.render_cache import POSTS_FILE, RenderCache
+from publisher.source.media import file_digest
+from publisher.source.project import load_project
+from publisher.source.render_cache import MEDIA_FILE, POSTS_FILE, MediaDigests, RenderCache, run_fingerprint
 from tests.helpers import PNG_1PX, make_repo
 from tests.test_plan_cache import REPOS
 
@@ -124,3 +127,32 @@ def test_a_cache_file_written_a_slice_at_a_time_is_the_one_written_at_once(count
         for n in range(count)
     }
     assert b"".join(_json_object(adapter, entries)) == adapter.dump_json(entries, exclude_defaults=True)
+
+
+@needs_fork
+def test_media_the_helper_hashed_are_not_hashed_again_here(tmp_path):
+    posts = {
+        f"p{n}.md": f"---\nmedia:\n  - {{path: media/{n}.png, alt: Picture {n}}}\n---\nPost {n}."
+        for n in range(8)
+    }
+    files = {f"posts/media/{n}.png": PNG_1PX + bytes([n]) for n in range(8)}
+    config = load_config(make_repo(tmp_path, posts, files=files))
+    an_hour_ago = time.time() - 3600  # older than RACY_SECONDS: digests of these files are remembered
+    for name in files:
+        os.utime(config.root / name, (an_hour_ago, an_hour_ago))
+    hashed_here: list[str] = []
+
+    def hash_here(path: Path) -> tuple[str, int, bytes]:
+        hashed_here.append(path.name)  # in the helper, this list is the forked copy's
+        return file_digest(path)
+
+    folder = config.root / CACHE_DIR
+    digests = MediaDigests(folder / MEDIA_FILE, SystemClock(), hash_file=hash_here)
+    cache = RenderCache(folder, run_fingerprint(config), digests)
+    stages = PostStages(config, config.root / "posts", DesiredBuilder(config, digest=digests.digest))
+    problems: list = []
+    rendered = render_posts(stages, cache, problems, helper_min_posts=1)
+
+    assert problems == [] and len(rendered) == 8
+    assert cache.adopted() == {f"posts/p{n}.md" for n in range(4, 8)}  # the helper rendered the last half
+    assert sorted(hashed_here) == [f"{n}.png" for n in range(4)]  # this process: only its own half

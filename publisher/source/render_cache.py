@@ -23,7 +23,7 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from importlib import metadata
 from itertools import chain
 from pathlib import Path
@@ -88,6 +88,18 @@ def _posts_adapter() -> TypeAdapter[dict[str, CachedPost]]:
     return TypeAdapter(dict[str, CachedPost])
 
 
+class HelperEntries(Frozen):
+    """What a helper process hands back (RenderCache.kept_json): its entries and its media digests."""
+
+    posts: dict[str, CachedPost] = {}
+    media: dict[str, MediaStamp] = {}
+
+
+@functools.cache
+def _helper_adapter() -> TypeAdapter[HelperEntries]:
+    return TypeAdapter(HelperEntries)
+
+
 @functools.cache
 def _stamps_adapter() -> TypeAdapter[dict[str, MediaStamp]]:
     return TypeAdapter(dict[str, MediaStamp])
@@ -98,24 +110,37 @@ class MediaDigests:
     a checkout resets mtimes). A file modified less than RACY_SECONDS before it was hashed is not
     remembered: another change within the same timestamp tick would go unseen."""
 
-    def __init__(self, path: Path, clock: Clock):
+    def __init__(
+        self, path: Path, clock: Clock, hash_file: Callable[[Path], tuple[str, int, bytes]] = file_digest
+    ):
         self.path = path
         self.clock = clock
+        self.hash_file = hash_file
         self._known = _read_entries(path, _stamps_adapter(), {"schema": CACHE_SCHEMA})
+        self._adopted: dict[str, MediaStamp] = {}  # hashed this run by a helper process, see `adopt`
         self._kept: dict[str, MediaStamp] = {}  # the files this run used: what `save` writes
 
     def digest(self, path: Path) -> tuple[str, int, bytes]:
         key, stat = str(path), path.stat()  # stat before hashing: a change while hashing shows next time
-        known = self._kept.get(key) or self._known.get(key)
+        known = self._kept.get(key) or self._known.get(key) or self._adopted.get(key)
         if known is not None and (known.size, known.mtime_ns, known.inode) == _stamp_of(stat):
             self._kept[key] = known
             return known.sha256, known.size, bytes.fromhex(known.head)
-        sha256, size, head = file_digest(path)
+        sha256, size, head = self.hash_file(path)
         if size == stat.st_size and stat.st_mtime_ns < (self.clock.now().timestamp() - RACY_SECONDS) * 1e9:
             self._kept[key] = MediaStamp(
                 size=size, mtime_ns=stat.st_mtime_ns, inode=stat.st_ino, sha256=sha256, head=head.hex()
             )
         return sha256, size, head
+
+    def kept(self) -> dict[str, MediaStamp]:
+        """The digests this run remembers so far, for `adopt` in another process."""
+        return self._kept
+
+    def adopt(self, stamps: dict[str, MediaStamp]) -> None:
+        """Digests another process of this run made: used like those read from the folder, still checked
+        against each file's size, mtime and inode; `save` writes those this run uses."""
+        self._adopted.update(stamps)
 
     def save(self) -> None:
         if self._kept != self._known:
@@ -194,13 +219,17 @@ class RenderCache:
         return set(self._old)
 
     def kept_json(self) -> bytes:
-        """The entries kept so far, for `adopt` in another process."""
-        return _posts_adapter().dump_json(self._new, exclude_defaults=True)
+        """The entries kept so far and the media digests they used, for `adopt` in another process (there,
+        the files need not be hashed again to be found unchanged)."""
+        handed = HelperEntries.model_construct(posts=self._new, media=self.digests.kept())
+        return _helper_adapter().dump_json(handed, exclude_defaults=True)
 
     def adopt(self, kept_json: bytes) -> None:
         """Entries another process of this run made (`kept_json`): recalled like those read from the folder,
         but new, so `save` writes them."""
-        self._adopted.update(_posts_adapter().validate_json(kept_json))
+        handed = _helper_adapter().validate_json(kept_json)
+        self._adopted.update(handed.posts)
+        self.digests.adopt(handed.media)
 
     def _entry(self, sha256: str, post: Post, draft: Draft | None, limits: Limits | None) -> CachedPost:
         """What `store` remembers of a post, built from parts that are valid already: no validation."""
