@@ -86,7 +86,7 @@ class SyncRun(EditSteps, AdjustSteps):
     _differences: dict[str, tuple[str, ...]] = field(default_factory=dict)  # post id -> what the server lost
 
     def apply(self, plan: Plan) -> State:
-        writes = tuple(change for change in plan.writes if change.kind != ChangeKind.MOVE)
+        writes = plan.sends
         budget = partial(Budget, self.clock, self.max_duration, self.started_at)
         lanes = lanes_of(writes, budget, self.upload_workers, self.keep_media_order)
         self._lanes = {lane.account: lane for lane in lanes}

@@ -92,10 +92,14 @@ class Plan:
         return tuple(change for change in self.changes if change.kind.writes)
 
     @property
+    def sends(self) -> tuple[Change, ...]:
+        """The writes that send something to a server: all but moving a record."""
+        return tuple(change for change in self.writes if change.kind != ChangeKind.MOVE)
+
+    @property
     def accounts_sent_to(self) -> frozenset[str]:
-        """Every account applying the plan sends to (moving a record sends nothing)."""
-        sending = (change for change in self.writes if change.kind != ChangeKind.MOVE)
-        return frozenset(name for change in sending for name in change.accounts)
+        """Every account applying the plan sends to."""
+        return frozenset(name for change in self.sends for name in change.accounts)
 
 
 def idempotency_key(desired: DesiredStatus, replacing: str | None = None) -> str:
