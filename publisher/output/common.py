@@ -96,12 +96,6 @@ def headline(plan: Plan) -> str:
     return f"{counts['create']} to create, {counts['update']} to edit, {counts['delete']} to delete"
 
 
-def source_of(change: Change) -> str:
-    if change.desired:
-        return change.desired.source
-    return change.record.source if change.record else ""
-
-
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 

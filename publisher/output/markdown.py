@@ -23,7 +23,6 @@ from publisher.output.common import (
     plural,
     recorded_count,
     revision_notes,
-    source_of,
     summary_line,
 )
 from publisher.plan.changes import Change, ChangeKind, Plan
@@ -129,7 +128,7 @@ def summary_table(changes: list[Change], limits: Limits) -> list[str]:
             SYMBOLS[change.kind],
             change.kind.value,
             code(change.post_id),
-            code(source_of(change)),
+            code(change.source),
             _characters(change, limits),
             inline(one_line_note(change)),
         )

@@ -16,7 +16,6 @@ from publisher.output.common import (
     max_characters,
     plural,
     revision_notes,
-    source_of,
     summary_line,
 )
 from publisher.output.terminal import Span, render_lines
@@ -73,7 +72,7 @@ def change_lines(change: Change, limits: Limits) -> list[Line]:
     kind = change.kind.value
     style = BORROWED_STYLES.get(change.kind, kind)
     header = ((f"{SYMBOLS[change.kind]} {kind}", style), (" ", ""), (change.post_id, "post"))
-    lines: list[Line] = [header + ((f"  ({source_of(change)})", "dim"),)]
+    lines: list[Line] = [header + ((f"  ({change.source})", "dim"),)]
     if change.reason:
         lines.append(line(f"{INDENT}why: {change.reason}"))
     lines += [line(f"{INDENT}{label}: {value}") for label, value in change_notes(change)]

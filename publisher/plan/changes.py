@@ -71,6 +71,13 @@ class Change:
         return self.desired.account if self.desired else self.record.account
 
     @property
+    def source(self) -> str:
+        """The post file: the post's, or the recorded one's for a post that is gone."""
+        if self.desired is not None:
+            return self.desired.source
+        return self.record.source if self.record is not None else ""
+
+    @property
     def accounts(self) -> frozenset[str]:
         """Every account the change sends to: a replace onto another account deletes on the recorded one."""
         return frozenset({self.account, self.record.account} if self.record else {self.account})

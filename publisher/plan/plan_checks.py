@@ -42,7 +42,7 @@ def pin_problems(plan: Plan, limits: Mapping[str, Limits]) -> list[Problem]:
                 f"the {_ordinal(len(ids))} post pinned on account {change.account}; its server pins at most "
                 f"{cap} ({', '.join(ids[:cap])} are pinned before it)"
             )
-            problems.append(Problem(_source(change), None, "pinned", message, PIN_HINT))
+            problems.append(Problem(change.source, None, "pinned", message, PIN_HINT))
     return problems
 
 
@@ -57,10 +57,6 @@ def _pinned_after(change: Change) -> bool:
     if change.desired is not None:
         return change.desired.pinned is True
     return change.record is not None and change.record.pinned is True  # an orphan keeps its pin
-
-
-def _source(change: Change) -> str:
-    return change.desired.source if change.desired is not None else change.record.source
 
 
 def _ordinal(number: int) -> str:
