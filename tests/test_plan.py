@@ -166,8 +166,19 @@ def test_more_than_25_scheduled_posts_a_day_is_a_plan_error():
     problems = schedule_problems(plan, State())
     assert [p.path for p in problems] == ["posts/p25.md", "posts/p26.md"]
     assert "Mastodon accepts 25 a day" in problems[0].message
+    assert [p.message.split(" post ")[0] for p in problems] == ["the 26th", "the 27th"]
     spread = [post(f"p{i:02}", publish_at=day + timedelta(hours=i)) for i in range(27)]  # crosses midnight
     assert len(schedule_problems(compute_plan(spread, State(), NOW), State())) <= 2
+
+
+def test_the_posts_past_a_days_limit_are_numbered_in_english():
+    from publisher.plan.plan_checks import schedule_problems
+
+    day = NOW + timedelta(days=2)
+    posts = [post(f"p{i:02}", publish_at=day + timedelta(minutes=i)) for i in range(33)]
+    problems = schedule_problems(compute_plan(posts, State(), NOW), State())
+    nths = [p.message.split(" post ")[0].removeprefix("the ") for p in problems]
+    assert nths == ["26th", "27th", "28th", "29th", "30th", "31st", "32nd", "33rd"]
 
 
 def test_already_scheduled_posts_count_against_the_day():

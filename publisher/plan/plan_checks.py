@@ -8,6 +8,7 @@ with an error that stops the sync after the status itself is safely recorded."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC
 
@@ -89,17 +90,14 @@ def schedule_problems(plan: Plan, state: State) -> list[Problem]:
 
 
 def _per_day_problems(kept: list, planned: list) -> list[Problem]:
-    per_day: dict = {}
-    for moment, _source in kept:
-        per_day[moment.astimezone(UTC).date()] = per_day.get(moment.astimezone(UTC).date(), 0) + 1
+    per_day = Counter(moment.astimezone(UTC).date() for moment, _source in kept)
     problems = []
     for moment, source in sorted(planned):
         day = moment.astimezone(UTC).date()
-        per_day[day] = per_day.get(day, 0) + 1
+        per_day[day] += 1
         if per_day[day] > SCHEDULED_PER_DAY:
-            message = (
-                f"the {per_day[day]}th post scheduled for {day}; Mastodon accepts {SCHEDULED_PER_DAY} a day"
-            )
+            nth = _ordinal(per_day[day])
+            message = f"the {nth} post scheduled for {day}; Mastodon accepts {SCHEDULED_PER_DAY} a day"
             problems.append(
                 Problem(source, None, "publish_at", message, 'move it to another day, or use schedule = "ci"')
             )
