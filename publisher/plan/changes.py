@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from publisher.clock import iso_utc
 from publisher.plan.drift import ServerEdit, ServerView
-from publisher.plan.interactions import adjustments, quoted_post, targets
+from publisher.plan.interactions import adjustments, quoted_post, targets, wanted_policy
 from publisher.plan.moves import find_moves, moved_state
 from publisher.plan.state import State, StatusRecord
 from publisher.source.models import DesiredStatus
@@ -282,7 +282,7 @@ def _still_scheduled(post: DesiredStatus, record: StatusRecord, now: datetime, s
     """A post scheduled on the server: Mastodon can move it in time; anything else re-creates it."""
     if record.scheduled_at is not None and record.scheduled_at <= now:
         return _published_on_schedule(post, record)
-    if record.content_hash != post.content_hash or post.quote_policy not in (None, record.quote_policy):
+    if record.content_hash != post.content_hash or wanted_policy(post, record) is not None:
         return Change(
             ChangeKind.UPDATE, post.post_id, post, record, "scheduled post changed: schedule it again"
         )

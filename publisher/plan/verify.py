@@ -136,10 +136,9 @@ def _quote_policy(sent: dict, stored: dict) -> list[Mismatch]:
 
 def _pinned(sent: dict, stored: dict) -> list[Mismatch]:
     """Mastodon says `pinned` of its own account's statuses only: absent, it is not compared."""
-    if sent.get("pinned") is None or "pinned" not in stored:
+    if not _compared(sent, stored, "pinned"):
         return []
-    asked, kept = _flag(sent["pinned"]), _flag(stored["pinned"])
-    return [] if asked == kept else [Mismatch("pinned", _shown(asked), _shown(kept))]
+    return _unless_equal("pinned", _flag(sent["pinned"]), _flag(stored["pinned"]))
 
 
 def quote_pending(stored: dict) -> bool:
