@@ -224,6 +224,28 @@ def test_refresh_reports_a_status_deleted_on_the_server(tmp_path, clock, server)
     assert state_of(config).posts["b"].status_id != gone
 
 
+def test_refresh_sees_a_renamed_post_deleted_on_the_server_and_its_record_follows_the_file(
+    tmp_path, clock, server
+):
+    config = make_repo(
+        tmp_path, {"a.md": "Kept.", "b.md": "Renamed, then deleted by hand."}, instance=server.url
+    )
+    run_sync(config, clock)
+    gone = state_of(config).posts["b"].status_id
+    server._statuses.delete(gone, delete_media=False)
+    (tmp_path / "posts" / "b.md").rename(tmp_path / "posts" / "b2.md")
+
+    plan = app.make_plan(config, clock=clock, refresh=app.Refresh(ENV, client_factory(clock))).plan
+    (change,) = plan.of(ChangeKind.GONE)
+    assert (change.post_id, change.previous_id) == ("b2", "b") and "renamed from b" in change.reason
+
+    run_sync(config, clock, refresh=True, recreate_missing=True)
+    assert sorted(s["text"] for s in server.statuses.values()) == ["Kept.", "Renamed, then deleted by hand."]
+    posts = state_of(config).posts
+    assert set(posts) == {"a", "b2"} and posts["b2"].status_id != gone
+    assert app.make_plan(config, clock=clock).plan.counts()["unchanged"] == 2
+
+
 def test_refresh_shows_an_edit_made_on_the_server_and_the_file_wins(tmp_path, clock, server):
     config = make_repo(tmp_path, {"a.md": "As written in the file."}, instance=server.url)
     run_sync(config, clock)

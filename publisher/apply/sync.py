@@ -143,13 +143,12 @@ class SyncRun(EditSteps, AdjustSteps):
             self.adopter.prepare(writes, self.state)
             for change in writes:
                 self._adopt_if_on_server(change)
-        for move in plan.of(ChangeKind.MOVE, ChangeKind.ADJUST):
-            if move.previous_id is None:
-                continue
+        for move in (change for change in plan.changes if change.previous_id is not None):
             self._change_state(
                 lambda state, c=move: state.moved(c.previous_id, c.post_id, c.desired.source), save=False
             )
-            sent = "nothing sent" if move.kind == ChangeKind.MOVE else "then adjusted"
+            done = {ChangeKind.MOVE: "nothing sent", ChangeKind.ADJUST: "then adjusted"}
+            sent = done.get(move.kind, f"then {move.kind.value}")
             self._emit(SyncEvent("moved", move.post_id, detail=f"from {move.previous_id}; {sent}"))
         self._save_if_unsaved()
 

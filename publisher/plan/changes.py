@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -133,7 +132,9 @@ def compute_plan(
     moves = find_moves(desired, state)
     sources = {post.post_id: post.source for post in desired}
     state = moved_state(state, moves, sources)
-    seen = _Seen(state, now, schedule, server or ServerView(), recreate_missing, moves)
+    server = (server or ServerView()).renamed(moves)
+    renamed_from = {new: old for old, new in moves.items()}
+    seen = _Seen(state, now, schedule, server, recreate_missing, renamed_from)
     changes: list[Change] = []
     for post in order_posts(desired):
         change = seen.change_for(post)
@@ -157,26 +158,16 @@ class _Seen:
     schedule: str
     server: ServerView
     recreate_missing: bool
-    moves: dict[str, str]
+    renamed_from: dict[str, str]  # new post id -> the id its record had
     planned: dict[str, Change] = field(default_factory=dict)
 
     def change_for(self, post: DesiredStatus) -> Change:
         change = self._own_change(post)
         follow_on = self._parent_recreated(post, change)
         if follow_on:
-            return Change(ChangeKind.REPLACE, post.post_id, post, change.record, follow_on)
-        old = self.moved_to.get(post.post_id)
-        if old is None or change.kind not in (ChangeKind.UNCHANGED, ChangeKind.ADJUST):
-            return change
-        # The record follows the renamed file; an ADJUST then sets the pin or the quote policy as well.
-        moved = change.kind == ChangeKind.UNCHANGED
-        reason = f"renamed from {old}" + ("" if moved else f"; {change.reason}")
-        kind = ChangeKind.MOVE if moved else ChangeKind.ADJUST
-        return Change(kind, post.post_id, post, change.record, reason, previous_id=old)
-
-    @functools.cached_property
-    def moved_to(self) -> dict[str, str]:
-        return {new: old for old, new in self.moves.items()}
+            change = Change(ChangeKind.REPLACE, post.post_id, post, change.record, follow_on)
+        old = self.renamed_from.get(post.post_id)
+        return change if old is None else _renamed(change, old)
 
     def _own_change(self, post: DesiredStatus) -> Change:
         record = self.state.posts.get(post.post_id)
@@ -237,6 +228,14 @@ def _follow(verb: str, target: str | None, planned: Change | None, sent: str | N
     if current is not None and sent is not None and sent != current:
         return f"points at an old status of {target}: re-create it to point at the current one"
     return ""
+
+
+def _renamed(change: Change, old: str) -> Change:
+    """The change of a renamed post: its record follows the file first (a MOVE, when that is all), then the
+    change does what it does."""
+    if change.kind == ChangeKind.UNCHANGED:
+        return replace(change, kind=ChangeKind.MOVE, reason=f"renamed from {old}", previous_id=old)
+    return replace(change, reason=f"renamed from {old}; {change.reason}", previous_id=old)
 
 
 def recreates(change: Change) -> bool:

@@ -23,3 +23,8 @@ class ServerView:
 
     gone: frozenset[str] = frozenset()
     edited: Mapping[str, ServerEdit] = field(default_factory=dict)
+
+    def renamed(self, moves: Mapping[str, str]) -> ServerView:
+        """The view under the posts' ids after their files were renamed (`moves`: old id -> new id)."""
+        gone = frozenset(moves.get(post_id, post_id) for post_id in self.gone)
+        return ServerView(gone, {moves.get(post_id, post_id): edit for post_id, edit in self.edited.items()})
