@@ -217,7 +217,11 @@ class Refresh:
     def view(self, project: Project, state: State, clock: Clock) -> ServerView:
         from publisher.mastodon.refresh import refresh
 
-        accounts = {record.account for record in state.posts.values()} & set(project.config.accounts)
+        # The accounts of the plan's posts and of their records (a post moved to another account); another
+        # account's records are orphans of this plan (--account), their tokens not needed.
+        recorded = {record.account for record in state.posts.values()} & set(project.config.accounts)
+        posts = {post.post_id: post.account for post in project.posts}
+        accounts = recorded & {*posts.values(), *(state.posts[i].account for i in posts if i in state.posts)}
         factory = self.factory or default_client_factory(clock)
         return refresh(state, make_clients(project.config, accounts, self.environ, factory))
 

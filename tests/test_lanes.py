@@ -446,3 +446,20 @@ def test_a_post_moved_to_another_account_is_deleted_on_the_old_and_posted_on_the
     token_checks = [r for r in running["alice"].requests if r.path == "/api/v1/accounts/verify_credentials"]
     assert len(token_checks) == 2, "the old account's token is checked before anything is sent"
     assert read_state(config)["posts"]["a"]["account"] == "bob"
+
+
+def test_refresh_for_one_account_asks_only_that_accounts_server(tmp_path, servers, clock):
+    """`plan --refresh --account alice` compares alice's statuses: bob's token is not needed, bob's server
+    not asked (his records are not part of that plan)."""
+    running = servers("alice", "bob")
+    posts = {"a.md": post("alice", "Alice."), "b.md": post("bob", "Bob.")}
+    config, _, failure = sync_lanes(tmp_path, running, posts, clock)
+    assert failure is None
+    before = len(running["bob"].requests)
+    only_alice = {key: value for key, value in env_for(running).items() if key == "TOKEN_ALICE"}
+
+    refresh = app.Refresh(only_alice, client_factory(clock))
+    plan = app.make_plan(config, clock=clock, account="alice", refresh=refresh).plan
+
+    assert [(c.post_id, c.kind.value) for c in plan.changes] == [("a", "unchanged"), ("b", "orphan")]
+    assert len(running["bob"].requests) == before
