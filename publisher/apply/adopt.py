@@ -47,7 +47,6 @@ NOT_EDITED = ("visibility", "quote", "quote policy")
 @dataclass(frozen=True)
 class Adoption:
     record: StatusRecord
-    url: str | None
     differences: tuple[Mismatch, ...]  # where the copy differs from the post file: sync edits it
 
     @property
@@ -158,7 +157,7 @@ class Adopter:
         )
         record = status_record(post, found, intent, media, self.now, state.posts)
         record = record.model_copy(update=_server_settings(post, found, differences))
-        return Adoption(record, getattr(found, "url", None), differences)
+        return Adoption(record, differences)
 
 
 def _server_settings(post: DesiredStatus, found: Status | ScheduledStatus, differences) -> dict:

@@ -65,10 +65,16 @@ class EditSteps:
 
     def _edit_adopted(self, desired: DesiredStatus, adoption: Adoption) -> None:
         """The file wins: a copy found on the server that differs from it is edited (or re-scheduled)."""
-        if not adoption.needs_edit:
-            return
-        record = self.state.posts[desired.post_id]
-        self._recreate(desired, record) if record.status_id is None else self._update(desired, record)
+        if adoption.needs_edit:
+            self._edit_or_recreate(desired, self.state.posts[desired.post_id])
+
+    def _edit_or_recreate(self, desired: DesiredStatus, record: StatusRecord) -> None:
+        """The status made what the file says: edited, or re-created if scheduled (Mastodon can only move a
+        scheduled status in time)."""
+        if record.status_id is None:
+            self._recreate(desired, record)
+        else:
+            self._update(desired, record)
 
     def _verify(self, post_id: str, sent: dict, result: Status | ScheduledStatus) -> None:
         """Some servers drop what they do not support without an error: say what they did not keep."""

@@ -81,7 +81,7 @@ class _Run:
             if adoption is not None:
                 self.state = self.state.with_record(post.post_id, adoption.record)
                 differs = tuple(difference.describe() for difference in adoption.differences)
-                self.matched.append(Imported(post.post_id, adoption.url, differs))
+                self.matched.append(Imported(post.post_id, adoption.record.url, differs))
 
     def unclaimed(self) -> list[tuple[str, dict]]:
         """(account, status) of every status no record holds, oldest first."""

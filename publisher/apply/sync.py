@@ -162,7 +162,7 @@ class SyncRun(EditSteps, AdjustSteps):
         self._change_state(lambda state: state.with_record(change.post_id, adoption.record), save=False)
         differs = "; ".join(difference.describe() for difference in adoption.differences)
         detail = "found on the server: not posted again" + (f" (differs: {differs})" if differs else "")
-        self._emit(SyncEvent("adopted", change.post_id, adoption.url, detail))
+        self._emit(SyncEvent("adopted", change.post_id, adoption.record.url, detail))
 
     def _apply_in_time(self, lane: Lane, index: int) -> None:
         if not lane.budget.fits_another():
@@ -216,10 +216,8 @@ class SyncRun(EditSteps, AdjustSteps):
             self._edit_adopted(desired, self._adopted[change.post_id])
         elif kind in (ChangeKind.CREATE, ChangeKind.SCHEDULE):
             self._create(desired, schedule=kind == ChangeKind.SCHEDULE, replacing=_replacing(change))
-        elif kind == ChangeKind.UPDATE and record.status_id is None:
-            self._recreate(desired, record)  # a scheduled status can only be moved in time
         elif kind == ChangeKind.UPDATE:
-            self._update(desired, record)
+            self._edit_or_recreate(desired, record)
         elif kind == ChangeKind.RESCHEDULE:
             self._reschedule(desired, record)
         elif kind == ChangeKind.REPLACE:
@@ -357,9 +355,8 @@ class SyncRun(EditSteps, AdjustSteps):
         self._record_status(desired, found, pending, list(pending.media))
         url = getattr(found, "url", None)
         self._emit(SyncEvent("adopted", desired.post_id, url, "found on the server from an earlier run"))
-        record = self.state.posts[desired.post_id]
         if pending.content_hash != desired.content_hash:
-            self._recreate(desired, record) if record.status_id is None else self._update(desired, record)
+            self._edit_or_recreate(desired, self.state.posts[desired.post_id])
         return True
 
     def _parent_status_id(self, desired: DesiredStatus) -> str | None:
