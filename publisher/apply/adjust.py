@@ -67,8 +67,8 @@ class AdjustSteps:
 
     def _set_policy(self, desired: DesiredStatus, record: StatusRecord, policy: str) -> StatusRecord:
         result = self.clients[desired.account].set_quote_policy(record.status_id, policy)
-        self._verify(desired.post_id, {"quote_approval_policy": policy}, result)
-        updated = self._adjusted(desired.post_id, record, quote_policy=policy)
+        differs = self._verify(desired.post_id, {"quote_approval_policy": policy}, result)
+        updated = self._adjusted(desired.post_id, record, differs, quote_policy=policy)
         self._emit(SyncEvent("policy", desired.post_id, record.url, f"who may quote it: {policy}"))
         return updated
 
@@ -80,13 +80,14 @@ class AdjustSteps:
             result = client.get_status(record.status_id)  # pinned already (an interrupted run)? else raise
             if result.raw.get("pinned") is not True or not pin:
                 raise
-        self._verify(desired.post_id, {"pinned": pin}, result)
-        self._adjusted(desired.post_id, record, pinned=pin if pin else desired.pinned)
+        differs = self._verify(desired.post_id, {"pinned": pin}, result)
+        self._adjusted(desired.post_id, record, differs, pinned=pin if pin else desired.pinned)
         self._emit(SyncEvent("pinned" if pin else "unpinned", desired.post_id, record.url))
 
-    def _adjusted(self, post_id: str, record: StatusRecord, **changes: object) -> StatusRecord:
-        """The record with `changes`, and what the server did not keep of them, saved at once."""
-        differs = self._differences.pop(post_id, None)
+    def _adjusted(
+        self, post_id: str, record: StatusRecord, differs: tuple[str, ...] | None, **changes: object
+    ) -> StatusRecord:
+        """The record with `changes`, and what the server did not keep of them (`differs`), saved at once."""
         if differs:
             changes["server_differs"] = (*(record.server_differs or ()), *differs)
         updated = record.model_copy(update={**changes, "recorded_at": self.clock.now()})

@@ -39,7 +39,7 @@ class EditSteps:
         except NotFound:
             self._gone_on_server(desired, record)
             return
-        self._verify(desired.post_id, params, result)
+        differs = self._verify(desired.post_id, params, result)
         updated = record.model_copy(
             update={
                 "content_hash": desired.content_hash,
@@ -50,7 +50,7 @@ class EditSteps:
                 "source": desired.source,
                 "url": result.url or record.url,
                 "recorded_at": self.clock.now(),
-                "server_differs": self._differences.pop(desired.post_id, None),
+                "server_differs": differs,
             }
         )
         self._change_state(lambda state: state.with_record(desired.post_id, updated))
@@ -76,13 +76,13 @@ class EditSteps:
         else:
             self._update(desired, record)
 
-    def _verify(self, post_id: str, sent: dict, result: Status | ScheduledStatus) -> None:
-        """Some servers drop what they do not support without an error: say what they did not keep."""
+    def _verify(self, post_id: str, sent: dict, result: Status | ScheduledStatus) -> tuple[str, ...] | None:
+        """Some servers drop what they do not support without an error: say what they did not keep, and
+        return it for the record (None when they kept everything)."""
         differences = stored_differences(sent, result.raw)
         for difference in differences:
             self._emit(SyncEvent("mismatch", post_id, detail=difference.describe()))
-        if differences:
-            self._differences[post_id] = tuple(difference.describe() for difference in differences)
+        return tuple(difference.describe() for difference in differences) or None
 
     def _media_for_edit(
         self, desired: DesiredStatus, record: StatusRecord, uploader: MediaUploader

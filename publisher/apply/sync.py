@@ -83,7 +83,6 @@ class SyncRun(EditSteps, AdjustSteps):
     _record_version: int = 0  # the change that holds the last created post's record (media may follow)
     _ahead: dict[str, list[Future]] = field(default_factory=dict)  # post id -> its uploads under way
     _adopted: dict[str, Adoption] = field(default_factory=dict)
-    _differences: dict[str, tuple[str, ...]] = field(default_factory=dict)  # post id -> what the server lost
 
     def apply(self, plan: Plan) -> State:
         writes = plan.sends
@@ -285,10 +284,9 @@ class SyncRun(EditSteps, AdjustSteps):
             idempotency_key=intent.idempotency_key,
             find_existing=lambda: find_existing(client, wanted, scheduled=schedule),
         )
-        self._verify(
-            desired.post_id, {**params, "media_attributes": [media_attributes(m) for m in media]}, result
-        )
-        self._record(desired, result, self.state.pending[desired.post_id], media)
+        sent = {**params, "media_attributes": [media_attributes(m) for m in media]}
+        differs = self._verify(desired.post_id, sent, result)
+        self._record(desired, result, self.state.pending[desired.post_id], media, differs)
 
     def _start_intent(
         self, desired: DesiredStatus, pending: PendingCreate | None, replacing: str | None
@@ -364,10 +362,17 @@ class SyncRun(EditSteps, AdjustSteps):
             return None
         return self._target_status_id(desired, desired.reply_to, "replies to")
 
-    def _record(self, desired, result: Status | ScheduledStatus, pending: PendingCreate, media) -> None:
+    def _record(
+        self,
+        desired,
+        result: Status | ScheduledStatus,
+        pending: PendingCreate,
+        media,
+        differs: tuple[str, ...] | None,
+    ) -> None:
         # Saved before the next change is sent, in one write with the next intent when there is one; a
         # crash in between leaves the intent, which the next run resolves by finding this status.
-        self._record_status(desired, result, pending, media, save=False)
+        self._record_status(desired, result, pending, media, differs=differs, save=False)
         self._record_version = self._version
         if isinstance(result, ScheduledStatus):
             self._emit(
@@ -377,10 +382,17 @@ class SyncRun(EditSteps, AdjustSteps):
             self._emit(SyncEvent("created", desired.post_id, result.url))
 
     def _record_status(
-        self, desired: DesiredStatus, result, pending: PendingCreate, media, *, save: bool = True
+        self,
+        desired: DesiredStatus,
+        result,
+        pending: PendingCreate,
+        media,
+        *,
+        differs: tuple[str, ...] | None = None,
+        save: bool = True,
     ) -> None:
         record = status_record(desired, result, pending, media, self.clock.now(), self.state.posts)
-        record = record.model_copy(update={"server_differs": self._differences.pop(desired.post_id, None)})
+        record = record.model_copy(update={"server_differs": differs})
         self._change_state(lambda state: state.with_record(desired.post_id, record), save=save)
 
 
