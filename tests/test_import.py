@@ -221,3 +221,45 @@ def test_a_file_pointing_at_a_removed_file_is_removed_too(tmp_path, clock):
     ]
     assert document["matched"] == [] and read_state(config)["posts"] == {}
     assert document["unmatched"] == [status["url"] for status in (pinned, quoting, reply)]
+
+
+@pytest.fixture
+def file_server():
+    """A plain HTTP server on 127.0.0.1 serving `files` (path -> bytes), as a media host does."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    files: dict[str, bytes] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            data = files.get(self.path)
+            self.send_response(200 if data is not None else 404)
+            self.send_header("Content-Length", str(len(data or b"")))
+            self.end_headers()
+            self.wfile.write(data or b"")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", files
+    server.shutdown()
+    server.server_close()
+
+
+def test_media_downloads_are_bounded_in_size_and_refuse_other_schemes(file_server):
+    from publisher.apply.importer import download_media
+    from publisher.errors import NetworkError
+
+    base, files = file_server
+    files["/small.png"] = PNG_1PX
+    files["/large.bin"] = b"x" * 300_000
+    assert download_media(f"{base}/small.png", max_bytes=1000) == PNG_1PX
+    with pytest.raises(NetworkError, match="larger than 100,000 bytes"):
+        download_media(f"{base}/large.bin", max_bytes=100_000)
+    with pytest.raises(NetworkError, match="could not download media"):
+        download_media(f"{base}/missing.png")
+    with pytest.raises(NetworkError, match="not http"):
+        download_media("file:///etc/passwd")

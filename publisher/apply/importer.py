@@ -275,22 +275,31 @@ def _created(raw: dict) -> datetime:
 
 
 MAX_DOWNLOAD = 200 * 1024 * 1024  # larger than any media limit Mastodon has
+DOWNLOAD_SECONDS = 600.0  # for all of one file: 200 MiB at 350 KB/s
 
 
-def download_media(url: str) -> bytes:
-    """A media file, from wherever the server keeps it (often another host): never with the token."""
+def download_media(url: str, *, max_bytes: int = MAX_DOWNLOAD, seconds: float = DOWNLOAD_SECONDS) -> bytes:
+    """A media file, from wherever the server keeps it (often another host): never with the token; read
+    under the same bounds as any answer (transfer.exchange), so a larger file is never held whole."""
+    import time
+
     import requests
 
     from publisher.errors import NetworkError
+    from publisher.mastodon.transfer import TooLarge, TooSlow, exchange
 
     if urlsplit(url).scheme not in ("http", "https"):
         raise NetworkError(f"refused to download media from a link that is not http(s): {url[:80]}")
+    def send() -> requests.Response:
+        return requests.get(url, timeout=30, stream=True)
+
     try:
-        with requests.get(url, timeout=30, stream=True) as response:
-            response.raise_for_status()
-            data = b"".join(response.iter_content(1 << 16))
+        received = exchange(send, seconds=seconds, max_bytes=max_bytes, monotonic=time.monotonic)
+        received.raw.raise_for_status()
+    except TooLarge:
+        raise NetworkError(f"media {url[:120]} is larger than {max_bytes:,} bytes") from None
+    except TooSlow:
+        raise NetworkError(f"could not download media {url[:120]} within {seconds:.0f} s") from None
     except requests.RequestException as exc:
         raise NetworkError(f"could not download media {url[:120]}: {type(exc).__name__}") from None
-    if len(data) > MAX_DOWNLOAD:
-        raise NetworkError(f"media {url[:120]} is larger than {MAX_DOWNLOAD:,} bytes")
-    return data
+    return received.content
