@@ -228,7 +228,7 @@ def _imported_status(run: _Run, account: str, raw: dict, by_status: dict, downlo
         poll_options=tuple(option.get("title", "") for option in (poll or {}).get("options", [])),
         poll_multiple=bool((poll or {}).get("multiple")),
         poll_expires_in=_poll_seconds(poll, raw) if poll else None,
-        account=None if account == next(iter(run.project.config.accounts)) else account,
+        account=None if account == run.project.config.default_account else account,
         quote=_quoted(raw, by_status),
         # Not written while the account's default policy is unknown (publish reads it nowhere yet).
         quote_policy=stored_quote_policy(raw),

@@ -11,6 +11,7 @@ from typing import Any
 
 from publisher.clock import Clock
 from publisher.errors import ApiError
+from publisher.mastodon.clients import ClientFactory
 from publisher.mastodon.threads import side_by_side
 from publisher.source.config import Account, Config
 from publisher.source.limits import Announcement, InstanceCache, checked_limit, is_placeholder
@@ -161,10 +162,7 @@ def public_fetch(clock: Clock, *, quick: bool = False) -> InstanceFetch:
     return fetch
 
 
-ClientFor = Callable[[str, Account, str], Any]  # (account name, account, token) -> a MastodonClient
-
-
-def publishing_fetch(client_for: ClientFor, environ: Mapping[str, str]) -> InstanceFetch:
+def publishing_fetch(client_for: ClientFactory, environ: Mapping[str, str]) -> InstanceFetch:
     """Sync asks through the clients it publishes with; an account without a token is not asked at all."""
 
     def fetch(name: str, account: Account) -> Any:

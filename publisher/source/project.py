@@ -19,6 +19,7 @@ from publisher.source.models import DesiredStatus
 from publisher.source.posts import Post
 from publisher.source.quotes import quote_target_problems
 from publisher.source.render_cache import RenderCache
+from publisher.source.rules import post_problem
 from publisher.source.split import thread_replies
 
 
@@ -236,7 +237,7 @@ def reply_problems(posts: list[Post]) -> list[Problem]:
         parent = by_id.get(target)
         message = _reply_error(post, parent, by_id)
         if message:
-            problems.append(Problem(post.source, post.line_of("reply_to"), "reply_to", message))
+            problems.append(post_problem(post, "reply_to", message))
     return problems
 
 

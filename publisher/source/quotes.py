@@ -69,7 +69,7 @@ def quote_target_problems(posts: list[Post]) -> list[Problem]:
         message = _target_error(post, by_id.get(target), by_id)
         if message:
             hint = "name a post id of this repository, or a status URL"
-            problems.append(Problem(post.source, post.line_of("quote"), "quote", message, hint))
+            problems.append(post_problem(post, "quote", message, hint))
     return problems
 
 
